@@ -1,0 +1,125 @@
+"""backward(): accumulation, reuse, diamonds, repeated calls, deep graphs, freeing."""
+
+from __future__ import annotations
+
+import gc
+import math
+import weakref
+
+import pytest
+
+from tinygrad_lite import Value, topological_order
+
+
+def test_node_used_twice_gets_both_contributions():
+    a = Value(3.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    a.grad = 0.0
+    (a * a).backward()
+    assert a.grad == 6.0
+
+
+def test_reuse_chain():
+    a = Value(1.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad == 4.0 and b.grad == 2.0 and c.grad == 1.0
+
+
+def test_diamond():
+    x = Value(2.0)
+    left, right = x * 3, x.exp()
+    y = left * right
+    y.backward()
+    assert math.isclose(x.grad, 3 * math.exp(2) + 6 * math.exp(2))
+
+
+def test_backward_twice_accumulates_into_leaves_only():
+    a, b = Value(2.0), Value(3.0)
+    h = a * b
+    y = h.tanh()
+    y.backward()
+    first = (a.grad, b.grad, h.grad)
+    y.backward()
+    assert (a.grad, b.grad) == (2 * first[0], 2 * first[1])
+    assert h.grad == first[2]  # interior nodes show this pass only
+
+
+def test_zero_grad_resets_the_whole_graph():
+    a, b = Value(2.0), Value(3.0)
+    y = (a * b).relu()
+    y.backward()
+    y.zero_grad()
+    assert [n.grad for n in topological_order(y)] == [0.0] * len(topological_order(y))
+
+
+def test_backward_of_a_leaf():
+    a = Value(5.0)
+    a.backward()
+    assert a.grad == 1.0
+
+
+def test_topological_order_puts_inputs_first_and_is_deterministic():
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    c = a * b
+    d = c + a
+    order = topological_order(d)
+    assert order[-1] is d
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for child in node.inputs:
+            assert position[id(child)] < position[id(node)]
+    assert [n.label for n in order] == [n.label for n in topological_order(d)]
+    assert len(order) == 4
+
+
+def test_values_hash_by_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and len({a, b}) == 2
+
+
+def test_graph_is_freed_by_reference_counting_alone():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x = Value(0.5)
+        y = x
+        for _ in range(50):
+            y = (y * 1.01 + 0.1).tanh().sigmoid().relu() * Value.linear([x], [y], x)
+        y.backward()
+        probe = weakref.ref(y.inputs[0])
+        del y
+        assert probe() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_closures_do_not_reference_their_output():
+    a, b = Value(1.0), Value(2.0)
+    for out in (a + b, a - b, a * b, a / b, -a, a**2, a**b, a.exp(), a.log(), a.sigmoid(), a.tanh(), a.relu(),
+                a.leaky_relu(), a.softplus(), Value.sum([a, b]), Value.linear([a], [b], a)):
+        cells = out._backward.__closure__ or ()
+        assert all(cell.cell_contents is not out for cell in cells), out.op
+
+
+def test_deep_chain_without_recursion():
+    x = Value(0.5)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+@pytest.mark.slow
+def test_million_node_chain():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    assert y.data == 1_000_001.0
+    y.backward()
+    assert x.grad == 1.0

@@ -1,0 +1,108 @@
+"""Toy two-class data sets in pure Python, seeded and reproducible.
+
+Each returns (X, y): X a list of [x1, x2] points, y a list of labels -1/+1 (or 0/1 with
+`zero_one=True`). A private random generator is used: the global `random` state is
+neither read nor changed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spirals"]
+
+Dataset = tuple[list[list[float]], list[int]]
+
+
+def _check(n: int, noise: float, name: str) -> None:
+    if type(n) is not int or n < 2:
+        raise ValueError(f"{name}: n must be an int >= 2, got {n!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
+        raise ValueError(f"{name}: noise must be a number >= 0, got {noise!r}")
+
+
+def _finish(points: list[list[float]], labels: list[int], rng: random.Random, zero_one: bool) -> Dataset:
+    """Shuffle points and labels together and map labels to 0/1 if asked."""
+    order = list(range(len(points)))
+    rng.shuffle(order)
+    X = [points[i] for i in order]
+    y = [labels[i] for i in order]
+    if zero_one:
+        y = [(label + 1) // 2 for label in y]
+    return X, y
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = None, zero_one: bool = False) -> Dataset:
+    """Two interleaving half circles: the upper one labelled -1, the lower one +1."""
+    _check(n, noise, "make_moons")
+    rng = random.Random(seed)
+    n_upper = n // 2
+    n_lower = n - n_upper
+    points, labels = [], []
+    for i in range(n_upper):
+        t = math.pi * i / max(n_upper - 1, 1)
+        points.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
+        labels.append(-1)
+    for i in range(n_lower):
+        t = math.pi * i / max(n_lower - 1, 1)
+        points.append([1 - math.cos(t) + rng.gauss(0, noise), 0.5 - math.sin(t) + rng.gauss(0, noise)])
+        labels.append(1)
+    return _finish(points, labels, rng, zero_one)
+
+
+def make_circles(
+    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None, zero_one: bool = False
+) -> Dataset:
+    """A circle of radius `factor` (+1) inside a circle of radius 1 (-1)."""
+    _check(n, noise, "make_circles")
+    if not 0 < factor < 1:
+        raise ValueError(f"make_circles: factor must be between 0 and 1, got {factor!r}")
+    rng = random.Random(seed)
+    n_outer = n // 2
+    points, labels = [], []
+    for i in range(n):
+        outer = i < n_outer
+        count = n_outer if outer else n - n_outer
+        t = 2 * math.pi * (i if outer else i - n_outer) / count
+        r = 1.0 if outer else factor
+        points.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
+        labels.append(-1 if outer else 1)
+    return _finish(points, labels, rng, zero_one)
+
+
+def make_xor(n: int = 100, noise: float = 0.0, seed: int | None = None, zero_one: bool = False) -> Dataset:
+    """Points uniform in [-1, 1]^2 labelled by the sign of x1 * x2 (+1 in quadrants I and III).
+
+    Points too close to an axis (|x| < 0.05) are redrawn so that the classes are separable;
+    `noise` then jitters the points.
+    """
+    _check(n, noise, "make_xor")
+    rng = random.Random(seed)
+    points, labels = [], []
+    while len(points) < n:
+        x1, x2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
+        if abs(x1) < 0.05 or abs(x2) < 0.05:
+            continue
+        labels.append(1 if x1 * x2 > 0 else -1)
+        points.append([x1 + rng.gauss(0, noise), x2 + rng.gauss(0, noise)])
+    return _finish(points, labels, rng, zero_one)
+
+
+def make_spirals(
+    n: int = 100, noise: float = 0.05, turns: float = 1.5, seed: int | None = None, zero_one: bool = False
+) -> Dataset:
+    """Two interleaved spirals, each making `turns` turns out from the centre."""
+    _check(n, noise, "make_spirals")
+    rng = random.Random(seed)
+    n_first = n // 2
+    points, labels = [], []
+    for i in range(n):
+        first = i < n_first
+        count = n_first if first else n - n_first
+        k = i if first else i - n_first
+        r = 0.1 + 0.9 * k / max(count - 1, 1)
+        t = 2 * math.pi * turns * k / max(count - 1, 1) + (0.0 if first else math.pi)
+        points.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
+        labels.append(-1 if first else 1)
+    return _finish(points, labels, rng, zero_one)

@@ -1,0 +1,479 @@
+"""The scalar autodiff engine: `Value`, its operations and reverse-mode backpropagation.
+
+Every operation builds one new node and gives it a *backward closure*: a small function,
+written right under the forward formula, that receives the gradient of the output
+(dL/d out) and adds each input's share to that input's `.grad` by the chain rule:
+
+    dL/d input += dL/d out * d out/d input
+
+The closure captures the operation's inputs but never its own output node. That choice
+is what keeps graphs free of reference cycles: when the last reference to a loss goes
+away, reference counting frees the whole graph at once, with no work left for Python's
+cycle collector (which dominates the running time of engines whose closures capture
+their own output).
+
+Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable, Iterable, Sequence
+
+__all__ = ["Value", "Parameter", "topological_order", "Number"]
+
+Number = int | float
+
+_new_object = object.__new__
+
+
+class Value:
+    """A scalar node in a computation graph.
+
+    Attributes:
+        data: the value computed by the forward pass (a float).
+        grad: d(output)/d(this node) after `backward()` on some output; 0.0 before.
+        label: an optional name, shown by `repr` and in drawings.
+        op: the operation that made this node ("+", "tanh", ...); "" for a leaf.
+        inputs: the nodes this one was computed from, in order (empty for a leaf).
+
+    Values combine with other Values and with plain numbers on either side:
+    `a * 2`, `1 - a`, `2 ** a` all work. Nodes hash by identity, so they can be kept
+    in sets and dicts; `==` is identity too (it is not overridden).
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "inputs", "_backward", "__weakref__")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if type(data) is not float:
+            data = _to_float(data, "Value()")
+        if type(label) is not str:
+            raise TypeError(f"Value label must be a str, got {type(label).__name__} {label!r}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.inputs: tuple[Value, ...] = ()
+        self._backward: Callable[[float], None] | None = None
+
+    def __repr__(self) -> str:
+        name = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def __add__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other, "+")
+
+        # d(a + b)/da = 1, d(a + b)/db = 1
+        def backward(g: float) -> None:
+            self.grad += g
+            other.grad += g
+
+        return _node(self.data + other.data, (self, other), "+", backward)
+
+    def __radd__(self, other: Value | float) -> Value:
+        return _as_value(other, "+") + self
+
+    def __sub__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other, "-")
+
+        # d(a - b)/da = 1, d(a - b)/db = -1
+        def backward(g: float) -> None:
+            self.grad += g
+            other.grad -= g
+
+        return _node(self.data - other.data, (self, other), "-", backward)
+
+    def __rsub__(self, other: Value | float) -> Value:
+        return _as_value(other, "-") - self
+
+    def __mul__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other, "*")
+
+        # d(a * b)/da = b, d(a * b)/db = a
+        def backward(g: float) -> None:
+            self.grad += g * other.data
+            other.grad += g * self.data
+
+        return _node(self.data * other.data, (self, other), "*", backward)
+
+    def __rmul__(self, other: Value | float) -> Value:
+        return _as_value(other, "*") * self
+
+    def __truediv__(self, other: Value | float) -> Value:
+        if type(other) is not Value:
+            other = _as_value(other, "/")
+        if other.data == 0.0:
+            raise ZeroDivisionError(f"division by zero in Value / Value: {self.data!r} / {other.data!r}")
+        out_data = self.data / other.data
+
+        # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2 = -out/b
+        def backward(g: float) -> None:
+            b = other.data
+            self.grad += g / b
+            other.grad -= g * out_data / b
+
+        return _node(out_data, (self, other), "/", backward)
+
+    def __rtruediv__(self, other: Value | float) -> Value:
+        return _as_value(other, "/") / self
+
+    def __neg__(self) -> Value:
+        # d(-a)/da = -1
+        def backward(g: float) -> None:
+            self.grad -= g
+
+        return _node(-self.data, (self,), "neg", backward)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __pow__(self, other: Value | float) -> Value:
+        if isinstance(other, Value):
+            return _pow_value_exponent(self, other)
+        exponent = _to_float(other, "**")
+        a = self.data
+        out_data = _checked_pow(a, exponent)
+
+        # d(a**n)/da = n * a**(n-1), taken from the output as n * out / a where a != 0
+        def backward(g: float) -> None:
+            self.grad += g * _power_slope(a, exponent, out_data)
+
+        # The constant exponent is kept as a leaf so that drawings and compiled code see it.
+        return _node(out_data, (self, Value(exponent)), "**", backward)
+
+    def __rpow__(self, other: Value | float) -> Value:
+        return _pow_value_exponent(_as_value(other, "**"), self)
+
+    # ------------------------------------------------------------------ functions
+
+    def exp(self) -> Value:
+        """e**self. Raises OverflowError when the result exceeds the float range (self > ~709.78)."""
+        try:
+            out_data = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp overflow: exp({self.data!r}) is larger than the largest float") from None
+
+        # d exp(z)/dz = exp(z), the output itself
+        def backward(g: float) -> None:
+            self.grad += g * out_data
+
+        return _node(out_data, (self,), "exp", backward)
+
+    def log(self) -> Value:
+        """Natural logarithm. Raises ValueError for self <= 0."""
+        a = self.data
+        if not a > 0.0 and a == a:  # NaN propagates like float; zero and negatives are errors
+            raise ValueError(f"log of a non-positive value: log({a!r}) is undefined (needs a value > 0)")
+        out_data = math.log(a) if a == a else a
+
+        # d log(z)/dz = 1/z
+        def backward(g: float) -> None:
+            self.grad += g / a
+
+        return _node(out_data, (self,), "log", backward)
+
+    def sigmoid(self) -> Value:
+        """Logistic sigmoid 1/(1+e^-z), computed without overflow for any z (z = -1000 gives 0.0)."""
+        out_data = stable_sigmoid(self.data)
+
+        # d sigmoid(z)/dz = a * (1 - a) with a = sigmoid(z)
+        def backward(g: float) -> None:
+            self.grad += g * out_data * (1.0 - out_data)
+
+        return _node(out_data, (self,), "sigmoid", backward)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; exact and finite for any z (math.tanh saturates to +-1)."""
+        out_data = math.tanh(self.data)
+
+        # d tanh(z)/dz = 1 - a**2 with a = tanh(z)
+        def backward(g: float) -> None:
+            self.grad += g * (1.0 - out_data * out_data)
+
+        return _node(out_data, (self,), "tanh", backward)
+
+    def softplus(self) -> Value:
+        """log(1 + e^z), computed as max(z, 0) + log1p(e^-|z|): finite and exact for any z."""
+        z = self.data
+        out_data = (z if z > 0.0 else 0.0) + math.log1p(math.exp(-abs(z)))
+
+        # d softplus(z)/dz = sigmoid(z)
+        def backward(g: float) -> None:
+            self.grad += g * stable_sigmoid(z)
+
+        return _node(out_data, (self,), "softplus", backward)
+
+    def relu(self) -> Value:
+        """max(z, 0). Its derivative at exactly z = 0 is taken as 0, as PyTorch does. NaN stays NaN."""
+        z = self.data
+        out_data = z if z > 0.0 or z != z else 0.0
+
+        # d relu(z)/dz = 1 if z > 0 else 0
+        def backward(g: float) -> None:
+            if z > 0.0:
+                self.grad += g
+
+        return _node(out_data, (self,), "relu", backward)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """z if z > 0 else slope * z. Its derivative at exactly z = 0 is `slope`, as in PyTorch."""
+        slope = _to_float(slope, "leaky_relu slope")
+        z = self.data
+        out_data = z if z > 0.0 else slope * z
+
+        # d leaky_relu(z)/dz = 1 if z > 0 else slope
+        def backward(g: float) -> None:
+            self.grad += g if z > 0.0 else g * slope
+
+        return _node(out_data, (self, Value(slope)), "leaky_relu", backward)
+
+    # ------------------------------------------------------------------ n-ary nodes
+
+    @staticmethod
+    def sum(values: Iterable[Value | float]) -> Value:
+        """The sum of many Values as ONE node, added left to right as the built-in `sum` would.
+
+        One n-ary node instead of a chain of n-1 additions: fewer objects and a shallow graph.
+        """
+        terms = _value_tuple(values, "sum")
+        if not terms:
+            raise ValueError("Value.sum needs at least one value, got an empty sequence")
+        total = terms[0].data
+        for term in terms[1:]:
+            total += term.data
+
+        # d(sum of x_i)/dx_i = 1
+        def backward(g: float) -> None:
+            for term in terms:
+                term.grad += g
+
+        return _node(total, terms, "sum", backward)
+
+    @staticmethod
+    def linear(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value) -> Value:
+        """bias + w_0*x_0 + w_1*x_1 + ... as ONE node: a neuron's pre-activation.
+
+        The terms are added in the order written, so the result equals the chain of binary
+        additions bit for bit. `inputs` may hold plain numbers (a data point). The node's
+        `inputs` are (bias, w_0, ..., w_n-1, x_0, ..., x_n-1).
+        """
+        ws, xs = _value_tuple(weights, "linear"), _value_tuple(inputs, "linear")
+        if len(ws) != len(xs):
+            raise ValueError(f"Value.linear needs as many inputs as weights: got {len(xs)} inputs for {len(ws)} weights")
+        if not isinstance(bias, Value):
+            bias = _as_value(bias, "linear")
+        total = bias.data
+        for w, x in zip(ws, xs):
+            total += w.data * x.data
+
+        # d/db = 1, d/dw_i = x_i, d/dx_i = w_i
+        def backward(g: float) -> None:
+            bias.grad += g
+            for w, x in zip(ws, xs):
+                w.grad += g * x.data
+                x.grad += g * w.data
+
+        return _node(total, (bias,) + ws + xs, "linear", backward)
+
+    # ------------------------------------------------------------------ backpropagation
+
+    def backward(self) -> None:
+        """Fill in d(self)/d(node) for every node of the graph below `self`, by the chain rule.
+
+        The output's gradient is seeded with 1.0 and every node's closure runs once, after all
+        nodes that consumed it have passed their share back (reverse topological order, found
+        without recursion, so graphs of any depth work).
+
+        Calling it again (or on another output sharing the same leaves) *adds* to the
+        leaves' gradients, as PyTorch does: useful for accumulating over mini-batches, and the
+        reason to call `zero_grad()` (or an optimiser's) between steps. Interior nodes are
+        reset at the start of each call, so they always show this call's gradients.
+        """
+        if self._backward is None:  # a leaf: d self/d self = 1, accumulated like any leaf gradient
+            self.grad += 1.0
+            return
+        consumers = _count_interior_consumers(self)
+        self.grad = 1.0
+        # Kahn's algorithm: a node's gradient is complete once every node that consumed it
+        # has run its closure; then it is ready to pass its own share back. Leaves have
+        # nothing to pass back, so they are not counted or visited.
+        ready = [self]
+        while ready:
+            node = ready.pop()
+            node._backward(node.grad)
+            for child in node.inputs:
+                if child._backward is not None:
+                    remaining = consumers[child] - 1
+                    consumers[child] = remaining
+                    if remaining == 0:
+                        ready.append(child)
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every node in the graph below (and including) this one to 0.0."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+
+class Parameter(Value):
+    """A leaf Value that a model learns (weights, biases).
+
+    It behaves exactly as a Value; the type only tells tools what it is: drawings mark it,
+    and `compile` reads its current value on every call instead of freezing it.
+    """
+
+    __slots__ = ()
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node of the graph below `root`, each after all of its inputs; `root` is last.
+
+    An iterative depth-first walk (a chain of a million nodes needs no recursion) that visits
+    inputs in order, so the same graph always gives the same order.
+    """
+    visited = {root}
+    order: list[Value] = []
+    path = [root]
+    pending = [iter(root.inputs)]
+    while pending:
+        for child in pending[-1]:
+            if child not in visited:
+                visited.add(child)
+                path.append(child)
+                pending.append(iter(child.inputs))
+                break
+        else:
+            pending.pop()
+            order.append(path.pop())
+    return order
+
+
+def _count_interior_consumers(root: Value) -> dict[Value, int]:
+    """For each interior (non-leaf) node below `root`, how many times it is used as an input.
+
+    It also zeroes those nodes' gradients on the way, so that every `backward` pass starts
+    from clean intermediate gradients. Only dict entries are allocated per node: nothing for
+    Python's cycle collector to traverse.
+    """
+    consumers = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        node.grad = 0.0
+        for child in node.inputs:
+            if child._backward is not None:
+                if child in consumers:
+                    consumers[child] += 1
+                else:
+                    consumers[child] = 1
+                    stack.append(child)
+    return consumers
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _node(data: float, inputs: tuple[Value, ...], op: str, backward: Callable[[float], None]) -> Value:
+    """Make an interior node. Skips `Value.__init__`'s checks: `data` is already a float."""
+    out = _new_object(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = op
+    out.inputs = inputs
+    out._backward = backward
+    return out
+
+
+def _to_float(x: object, where: str) -> float:
+    """Convert a real number to float, or raise a TypeError naming `where` and what `x` is."""
+    if isinstance(x, float):
+        return float(x)
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):  # int, bool, Fraction, numpy floats
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{where}: {x!r} is too large for a float") from None
+    raise TypeError(f"{where} needs a real number (int or float), got {type(x).__name__} {x!r}")
+
+
+def _as_value(x: object, op: str) -> Value:
+    """Wrap a plain number operand of `op` in a leaf Value (a constant); pass Values through."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(_to_float(x, f"Value {op}"))
+    raise TypeError(
+        f"unsupported operand for Value {op}: {type(x).__name__} {x!r}; use an int, float or Value"
+    )
+
+
+_VALUE_TYPES = frozenset((Value, Parameter))
+
+
+def _value_tuple(values: Iterable[Value | float], op: str) -> tuple[Value, ...]:
+    """The operands of an n-ary op as a tuple of Values, wrapping plain numbers as constants."""
+    values = tuple(values)
+    if set(map(type, values)) <= _VALUE_TYPES:  # the common case, checked at C speed
+        return values
+    return tuple(_as_value(v, op) for v in values)
+
+
+def _checked_pow(a: float, n: float) -> float:
+    """a ** n for floats, raising clear errors instead of returning a complex number."""
+    if a < 0.0 and not n.is_integer() and math.isfinite(n):
+        raise ValueError(
+            f"Value ** {n!r}: a negative base {a!r} with a non-integer exponent has no real result"
+        )
+    try:
+        return a ** n
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"division by zero in Value **: {a!r} ** {n!r} (zero to a negative power)") from None
+    except OverflowError:
+        raise OverflowError(f"Value ** overflow: {a!r} ** {n!r} is larger than the largest float") from None
+
+
+def _power_slope(a: float, n: float, out: float) -> float:
+    """d(a**n)/da = n * a**(n-1), computed as n * out / a; at a = 0 its limit."""
+    if a != 0.0:
+        return n * out / a
+    if n == 0.0:
+        return 0.0
+    if n == 1.0:
+        return 1.0
+    return 0.0 if n > 1.0 else math.inf
+
+
+def _pow_value_exponent(base: Value, exponent: Value) -> Value:
+    """base ** exponent with a Value exponent: both get gradients."""
+    a, b = base.data, exponent.data
+    if a < 0.0:
+        raise ValueError(
+            f"Value ** Value needs a base >= 0, got {a!r}: d(a**b)/db = a**b * ln(a) is undefined for a < 0; "
+            "use a number as the exponent"
+        )
+    out_data = _checked_pow(a, b)
+
+    # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * ln(a), taken as 0 at a = 0 (as PyTorch does)
+    def backward(g: float) -> None:
+        base.grad += g * _power_slope(a, b, out_data)
+        if a > 0.0:
+            exponent.grad += g * out_data * math.log(a)
+
+    return _node(out_data, (base, exponent), "**", backward)
+
+
+def stable_sigmoid(z: float) -> float:
+    """1/(1+e^-z) without overflow: for z < 0 it is computed as e^z/(1+e^z)."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)

@@ -1,0 +1,91 @@
+"""Check gradients against numerical central differences.
+
+    numerical_grad(f, xs)  ->  [ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)  for each i ]
+    gradcheck(f, xs)       ->  True, or raises GradcheckError showing where they disagree
+
+`f` takes a list of Values (one per number in `xs`) and returns a Value. The defaults
+(eps=1e-6, atol=1e-5, rtol=1e-3) are those of torch.autograd.gradcheck, which works in
+float64 as Python floats do.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+from .engine import Value, _to_float
+
+__all__ = ["numerical_grad", "analytical_grad", "gradcheck", "GradcheckError"]
+
+Function = Callable[[list[Value]], Value]
+
+
+class GradcheckError(AssertionError):
+    """Raised by `gradcheck` when an analytical gradient disagrees with the numerical one."""
+
+
+def _evaluate(f: Function, xs: Sequence[float]) -> Value:
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+    out = f(leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__} {out!r}")
+    return out
+
+
+def _points(xs: Sequence[float], where: str) -> list[float]:
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
+        raise TypeError(f"{where}: xs must be a list of numbers, got {type(xs).__name__} {xs!r}")
+    return [_to_float(x, f"{where} xs[{i}]") for i, x in enumerate(xs)]
+
+
+def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[float]:
+    """Central differences of `f` at the point `xs`: one partial derivative per input."""
+    point = _points(xs, "numerical_grad")
+    if not eps > 0.0:
+        raise ValueError(f"numerical_grad: eps must be > 0, got {eps!r}")
+    grads = []
+    for i, x in enumerate(point):
+        point[i] = x + eps
+        above = _evaluate(f, point).data
+        point[i] = x - eps
+        below = _evaluate(f, point).data
+        point[i] = x
+        grads.append((above - below) / (2.0 * eps))
+    return grads
+
+
+def analytical_grad(f: Function, xs: Sequence[float]) -> list[float]:
+    """The gradient of `f` at `xs` as backpropagation computes it."""
+    point = _points(xs, "analytical_grad")
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
+    out = f(leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__} {out!r}")
+    out.backward()
+    return [leaf.grad for leaf in leaves]
+
+
+def gradcheck(
+    f: Function, xs: Sequence[float], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
+    """Return True if backprop's gradient of `f` at `xs` matches central differences.
+
+    Each input i must satisfy |analytical - numerical| <= atol + rtol * |numerical|.
+    Otherwise raises GradcheckError naming every input that fails, with both values and
+    their difference. A non-finite gradient on either side counts as a failure, unless
+    both are the same infinity.
+    """
+    analytical = analytical_grad(f, xs)
+    numerical = numerical_grad(f, xs, eps)
+    failures = []
+    for i, (a, n) in enumerate(zip(analytical, numerical)):
+        if a == n:
+            continue
+        if math.isfinite(a) and math.isfinite(n) and abs(a - n) <= atol + rtol * abs(n):
+            continue
+        failures.append(f"  input {i} (x = {xs[i]!r}): analytical {a!r}, numerical {n!r}, difference {a - n!r}")
+    if failures:
+        raise GradcheckError(
+            f"gradient mismatch (eps={eps}, atol={atol}, rtol={rtol}):\n" + "\n".join(failures)
+        )
+    return True

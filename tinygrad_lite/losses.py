@@ -1,0 +1,83 @@
+"""Loss functions (each the mean over examples, returned as a Value) and accuracy.
+
+    mse(preds, targets)                   mean (p - t)**2
+    binary_cross_entropy(logits, targets) mean softplus(z) - z*t, targets 0/1, stable for any z
+    hinge(scores, labels)                 mean max(0, 1 - y*s), labels -1/+1
+    l2(params)                            sum p**2, to add as weight decay
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .engine import Value, _to_float
+
+__all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]
+
+
+def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
+    """Validate a loss's arguments and pair them up, wrapping numbers as Values."""
+    for arg, what in ((preds, "predictions"), (targets, "targets")):
+        if isinstance(arg, (Value, int, float, str)) or not hasattr(arg, "__len__"):
+            raise TypeError(f"{name}: {what} must be a list, got {type(arg).__name__} {arg!r}")
+    if len(preds) != len(targets):
+        raise ValueError(f"{name}: {len(preds)} predictions but {len(targets)} targets; they must match")
+    if len(preds) == 0:
+        raise ValueError(f"{name}: empty input; a mean over zero examples is undefined")
+    pairs = []
+    for i, (p, t) in enumerate(zip(preds, targets)):
+        if not isinstance(p, Value):
+            p = Value(_to_float(p, f"{name} prediction {i}"))
+        pairs.append((p, _to_float(t, f"{name} target {i}")))
+    return pairs
+
+
+def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
+    """Mean squared error: mean over i of (preds[i] - targets[i])**2."""
+    pairs = _pairs(preds, targets, "mse")
+    squares = []
+    for p, t in pairs:
+        diff = p - t
+        squares.append(diff * diff)
+    return Value.sum(squares) * (1.0 / len(pairs))
+
+
+def binary_cross_entropy(logits: Sequence[Value | float], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy from logits z (not probabilities), targets 0 or 1.
+
+    Per example: -t log sigmoid(z) - (1-t) log(1 - sigmoid(z)) = softplus(z) - z*t, which is
+    finite and exact for any z (z = +-1000 included). Its gradient is sigmoid(z) - t.
+    """
+    pairs = _pairs(logits, targets, "binary_cross_entropy")
+    for i, (_, t) in enumerate(pairs):
+        if t not in (0.0, 1.0):
+            raise ValueError(f"binary_cross_entropy: targets must be 0 or 1, got {t!r} at index {i}")
+    return Value.sum([z.softplus() - z * t for z, t in pairs]) * (1.0 / len(pairs))
+
+
+def hinge(scores: Sequence[Value | float], labels: Sequence[float]) -> Value:
+    """Max-margin (SVM) loss: mean over i of max(0, 1 - labels[i] * scores[i]), labels -1 or +1."""
+    pairs = _pairs(scores, labels, "hinge")
+    for i, (_, y) in enumerate(pairs):
+        if y not in (-1.0, 1.0):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {y!r} at index {i}")
+    return Value.sum([(1.0 - y * s).relu() for s, y in pairs]) * (1.0 / len(pairs))
+
+
+def l2(params: Sequence[Value]) -> Value:
+    """Sum of squared parameters: add `alpha * l2(model.parameters())` to a loss to regularise."""
+    params = list(params)
+    if not params:
+        raise ValueError("l2: no parameters given")
+    return Value.sum([p * p for p in params])
+
+
+def accuracy(scores: Sequence[Value | float], labels: Sequence[float]) -> float:
+    """Fraction of examples where the sign of the score matches the label (-1/+1, or 0/1 for 0 vs positive)."""
+    if len(scores) != len(labels) or not scores:
+        raise ValueError(f"accuracy: need equally many scores and labels, got {len(scores)} and {len(labels)}")
+    correct = 0
+    for s, y in zip(scores, labels):
+        s = s.data if isinstance(s, Value) else s
+        correct += (s > 0) == (y > 0)
+    return correct / len(scores)

@@ -1,0 +1,165 @@
+"""Optimisers: SGD (with momentum) and Adam, following PyTorch's update formulas exactly.
+
+Both update `p.data` in place from `p.grad` in `step()`, and clear gradients in
+`zero_grad()`. With `check_finite=True` (the default) a step refuses to write a NaN or an
+infinity into a parameter and raises FloatingPointError naming it, instead of silently
+corrupting the model.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from .engine import Value
+
+__all__ = ["Optimizer", "SGD", "Adam"]
+
+
+class Optimizer:
+    """Base class: holds the parameters and does the bookkeeping common to all optimisers."""
+
+    def __init__(self, params: Iterable[Value], lr: float, weight_decay: float, check_finite: bool) -> None:
+        if isinstance(params, Value):
+            raise TypeError("params must be a list of Values (e.g. model.parameters()), got a single Value")
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("the optimiser got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
+        _check_hyper("lr", lr, low=0.0, low_inclusive=False)
+        _check_hyper("weight_decay", weight_decay, low=0.0)
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.check_finite = check_finite
+        self.steps = 0
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0.0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter once from its current gradient."""
+        if self.check_finite:
+            self._check_gradients()
+        self.steps += 1
+        self._update()
+        if self.check_finite:
+            self._check_parameters()
+
+    def _update(self) -> None:
+        raise NotImplementedError
+
+    def _check_gradients(self) -> None:
+        for i, p in enumerate(self.params):
+            if not math.isfinite(p.grad):
+                raise FloatingPointError(
+                    f"parameter {i} ({p.label or 'unlabelled'}) has a non-finite gradient {p.grad!r} before step "
+                    f"{self.steps + 1}; check the loss for overflow or lower the learning rate"
+                )
+
+    def _check_parameters(self) -> None:
+        for i, p in enumerate(self.params):
+            if not math.isfinite(p.data):
+                raise FloatingPointError(
+                    f"parameter {i} ({p.label or 'unlabelled'}) became {p.data!r} at step {self.steps}; "
+                    f"the learning rate {self.lr} is probably too high"
+                )
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum and weight decay (PyTorch's form):
+
+        d = grad + weight_decay * p
+        buf = d on the first step, then momentum * buf + d
+        p -= lr * buf            (p -= lr * d without momentum)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(params, lr, weight_decay, check_finite)
+        _check_hyper("momentum", momentum, low=0.0, high=1.0)
+        self.momentum = float(momentum)
+        self._buffers: list[float | None] = [None] * len(self.params)
+
+    def _update(self) -> None:
+        lr, momentum, decay, buffers = self.lr, self.momentum, self.weight_decay, self._buffers
+        for i, p in enumerate(self.params):
+            d = p.grad
+            if decay:
+                d = d + decay * p.data
+            if momentum:
+                buf = buffers[i]
+                d = d if buf is None else momentum * buf + d
+                buffers[i] = d
+            p.data -= lr * d
+
+
+class Adam(Optimizer):
+    """Adam (PyTorch's form, weight decay added to the gradient as in torch.optim.Adam):
+
+        g = grad + weight_decay * p
+        m = b1 m + (1 - b1) g  (as torch.lerp),  v = b2 v + (1 - b2) g**2
+        p -= (lr / (1 - b1**t)) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        check_finite: bool = True,
+    ) -> None:
+        super().__init__(params, lr, weight_decay, check_finite)
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        _check_hyper("betas[0]", betas[0], low=0.0, high=1.0)
+        _check_hyper("betas[1]", betas[1], low=0.0, high=1.0)
+        _check_hyper("eps", eps, low=0.0)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self._m = [0.0] * len(self.params)
+        self._v = [0.0] * len(self.params)
+
+    def _update(self) -> None:
+        beta1, beta2 = self.betas
+        t = self.steps
+        step_size = self.lr / (1.0 - beta1**t)
+        root_correction2 = math.sqrt(1.0 - beta2**t)
+        m, v = self._m, self._v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * p.data
+            m[i] = _lerp(m[i], g, 1.0 - beta1)
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+            p.data -= step_size * m[i] / (math.sqrt(v[i]) / root_correction2 + self.eps)
+
+
+def _lerp(start: float, end: float, weight: float) -> float:
+    """start + weight * (end - start), evaluated the way torch.lerp does (for identical results)."""
+    if weight < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
+
+
+def _check_hyper(
+    name: str, value: object, low: float, high: float = math.inf, low_inclusive: bool = True
+) -> None:
+    """Raise ValueError unless low <= value < high (low < value if not low_inclusive)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    above = value >= low if low_inclusive else value > low
+    if not (above and value < high):
+        bound = "[" if low_inclusive else "("
+        raise ValueError(f"{name} must be in {bound}{low}, {high}), got {value!r}")
