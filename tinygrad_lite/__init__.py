@@ -5,11 +5,29 @@
     y = (a * b + a.exp() / (1 + b ** 2)).tanh()
     y.backward()
     a.grad, b.grad
+
+Modules: engine (Value), gradcheck, nn, losses, optim, data, viz (Graphviz drawings, the only
+one needing the graphviz package, imported on first use), compile (straight-line replay).
 """
 
+from __future__ import annotations
+
+import importlib
+
+from . import data, losses, nn, optim
 from .engine import Parameter, Value, topological_order
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
-__all__ = ["Value", "Parameter", "topological_order", "gradcheck", "numerical_grad", "GradcheckError"]
+__all__ = [
+    "Value", "Parameter", "topological_order", "gradcheck", "numerical_grad", "GradcheckError",
+    "nn", "losses", "optim", "data", "viz",
+]
+
+
+def __getattr__(name: str):
+    # viz imports graphviz: load it only when asked for, so the engine stays standard-library only.
+    if name == "viz":
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'tinygrad_lite' has no attribute {name!r}")

@@ -72,20 +72,21 @@ def make_circles(
 
 
 def make_xor(n: int = 100, noise: float = 0.0, seed: int | None = None, zero_one: bool = False) -> Dataset:
-    """Points uniform in [-1, 1]^2 labelled by the sign of x1 * x2 (+1 in quadrants I and III).
+    """Points in [-1, 1]^2 labelled by the sign of x1 * x2 (+1 in quadrants I and III), half of each.
 
-    Points too close to an axis (|x| < 0.05) are redrawn so that the classes are separable;
-    `noise` then jitters the points.
+    Points keep a margin of 0.05 from the axes so that the classes are separable; `noise`
+    then jitters them.
     """
     _check(n, noise, "make_xor")
     rng = random.Random(seed)
     points, labels = [], []
-    while len(points) < n:
-        x1, x2 = rng.uniform(-1, 1), rng.uniform(-1, 1)
-        if abs(x1) < 0.05 or abs(x2) < 0.05:
-            continue
-        labels.append(1 if x1 * x2 > 0 else -1)
+    for i in range(n):
+        label = 1 if i < n // 2 else -1
+        sign = rng.choice((-1.0, 1.0))
+        x1 = sign * rng.uniform(0.05, 1.0)
+        x2 = sign * label * rng.uniform(0.05, 1.0)
         points.append([x1 + rng.gauss(0, noise), x2 + rng.gauss(0, noise)])
+        labels.append(label)
     return _finish(points, labels, rng, zero_one)
 
 

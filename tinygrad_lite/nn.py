@@ -217,14 +217,18 @@ class MLP(Module):
         if isinstance(nouts, int) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer widths, got {nouts!r}")
         hidden = len(nouts) - 1
-        if isinstance(activation, (str, bytes)) or callable(activation):
+        if isinstance(activation, str) or callable(activation):
             hidden_activations = [activation] * hidden
-        else:
+        elif isinstance(activation, (list, tuple)):
             hidden_activations = list(activation)
             if len(hidden_activations) != hidden:
                 raise ValueError(
                     f"got {len(hidden_activations)} activations for {hidden} hidden layers; give one per hidden layer"
                 )
+        else:
+            raise TypeError(
+                f"activation must be a name, a callable or a list of them, got {type(activation).__name__} {activation!r}"
+            )
         rng = random.Random(seed)
         sizes = [nin] + list(nouts)
         activations = hidden_activations + [output_activation]

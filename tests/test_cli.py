@@ -1,0 +1,53 @@
+"""The command line: drawing expressions, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tinygrad_lite.__main__ import main
+from tinygrad_lite.expr import ExpressionError, build, parse_values
+
+
+def test_graph_command_draws_an_expression(tmp_path, capsys):
+    path = tmp_path / "graph.svg"
+    assert main(["graph", "tanh(a*b + c)", "--values", "a=2,b=-3,c=1", "-o", str(path)]) == 0
+    assert "<svg" in path.read_text()
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("expression, values, message", [
+    ("__import__('os').system('echo hi')", "", "not allowed"),
+    ("a.__class__", "a=1", "not allowed"),
+    ("open('x')", "", "unknown function"),
+    ("a +", "a=1", "cannot parse"),
+    ("a * b", "a=1", "no value given for variable 'b'"),
+    ("a", "a=1,z=2", "not in the expression"),
+    ("log(a)", "a=0", "log"),
+    ("a / b", "a=1,b=0", "division"),
+    ("a", "a=x", "not a number"),
+    ("tanh(a, a)", "a=1", "takes 1"),
+    ("[a]", "a=1", "not allowed"),
+    ("a" + "+a" * 3000, "a=1", "nested too deeply"),
+])
+def test_bad_expressions_give_one_line_and_exit_2(tmp_path, capsys, expression, values, message):
+    assert main(["graph", expression, "--values", values, "-o", str(tmp_path / "g.svg")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+
+
+def test_expression_builder_directly():
+    out = build("leaky_relu(x, 0.2) + 2 ** y - -x", {"x": -1.0, "y": 3.0})
+    assert out.data == -0.2 + 8.0 - 1.0
+    assert parse_values("a=2, b=-3.5") == {"a": 2.0, "b": -3.5}
+    with pytest.raises(ExpressionError):
+        parse_values("a")
+
+
+def test_module_runs_with_help():
+    result = subprocess.run([sys.executable, "-m", "tinygrad_lite", "--help"], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    assert result.returncode == 0 and "demo" in result.stdout and "graph" in result.stdout
