@@ -15,13 +15,13 @@ from __future__ import annotations
 import importlib
 
 from . import data, losses, nn, optim
-from .engine import Parameter, Value, topological_order
+from .engine import Parameter, Value, paused_gc, topological_order
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "Parameter", "topological_order", "gradcheck", "numerical_grad", "GradcheckError",
+    "Value", "Parameter", "topological_order", "paused_gc", "gradcheck", "numerical_grad", "GradcheckError",
     "nn", "losses", "optim", "data", "viz",
 ]
 

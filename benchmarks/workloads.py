@@ -1,0 +1,306 @@
+"""The benchmark workloads, written once per engine in that engine's own idiom.
+
+W1  moons step: MLP(2, [16, 16, 1]), relu hidden, linear output, 100 moons points,
+    loss = mean hinge + 1e-4 * sum of squared parameters; forward, zero_grad, backward, SGD.
+W2  deep chain: x = tanh(x * 0.999 + 0.001), 100,000 times from one leaf, then backward.
+W3  wide sum: the sum of 100,000 products a_i * b_i, then backward.
+
+Every engine starts W1 from the same weights (ours, copied) and data, so their losses can
+be compared step by step.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from tinygrad_lite import Value, data, losses, nn, optim, paused_gc
+
+W1_POINTS = 100
+W1_ALPHA = 1e-4
+W1_LR = 0.05
+CHAIN = 100_000
+WIDE = 100_000
+
+
+def w1_data():
+    return data.make_moons(W1_POINTS, noise=0.1, seed=0)
+
+
+def w1_reference_weights() -> list[list[list[float]]]:
+    """Initial weights per layer, per neuron: [w_0, ..., w_n-1, b], from our seeded MLP."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    return [[[p.data for p in neuron.parameters()] for neuron in layer.neurons] for layer in model.layers]
+
+
+def wide_data(n: int = WIDE) -> tuple[list[float], list[float]]:
+    rng = random.Random(0)
+    return [rng.uniform(-1, 1) for _ in range(n)], [rng.uniform(-1, 1) for _ in range(n)]
+
+
+# ---------------------------------------------------------------- tinygrad_lite (eager)
+
+
+class OursW1:
+    """W1 with tinygrad_lite's nn, losses and optim."""
+
+    name = "tinygrad_lite"
+
+    def __init__(self):
+        self.X, self.y = w1_data()
+        self.model = nn.MLP(2, [16, 16, 1], seed=0)
+        self.opt = optim.SGD(self.model.parameters(), lr=W1_LR)
+
+    def step(self) -> float:
+        scores = [self.model(x) for x in self.X]
+        loss = losses.hinge(scores, self.y) + W1_ALPHA * losses.l2(self.model.parameters())
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.data
+
+
+def ours_w2(chain: int = CHAIN) -> float:
+    x0 = Value(0.3)
+    x = x0
+    for _ in range(chain):
+        x = (x * 0.999 + 0.001).tanh()
+    x.backward()
+    return x0.grad
+
+
+def ours_w2_paused(chain: int = CHAIN) -> float:
+    """W2 with the cycle collector paused while the graph is built (see paused_gc)."""
+    with paused_gc():
+        return ours_w2(chain)
+
+
+def ours_w3_paused(values: tuple[list[float], list[float]]) -> float:
+    with paused_gc():
+        return ours_w3(values)
+
+
+def ours_w3(values: tuple[list[float], list[float]]) -> float:
+    """W3 written as a reader would, with the built-in sum: a 100,000-deep chain of additions."""
+    a = [Value(v) for v in values[0]]
+    b = [Value(v) for v in values[1]]
+    total = sum(x * y for x, y in zip(a, b))
+    total.backward()
+    return a[0].grad
+
+
+def ours_w3_nary(values: tuple[list[float], list[float]]) -> float:
+    """W3 with Value.sum: one n-ary node for the sum."""
+    a = [Value(v) for v in values[0]]
+    b = [Value(v) for v in values[1]]
+    total = Value.sum([x * y for x, y in zip(a, b)])
+    total.backward()
+    return a[0].grad
+
+
+# ---------------------------------------------------------------- micrograd 0.1.0
+
+
+def micrograd_available() -> bool:
+    try:
+        import micrograd.engine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _micrograd_value():
+    from micrograd.engine import Value as MicroValue
+
+    if not hasattr(MicroValue, "tanh"):
+        # micrograd 0.1.0 has no tanh; this is the lecture's version, in micrograd's own style
+        # (its closure captures `out`, as micrograd's other ops do).
+        def tanh(self):
+            t = math.tanh(self.data)
+            out = MicroValue(t, (self,), "tanh")
+
+            def _backward():
+                self.grad += (1 - t**2) * out.grad
+
+            out._backward = _backward
+            return out
+
+        MicroValue.tanh = tanh
+    return MicroValue
+
+
+class MicrogradW1:
+    """W1 as micrograd's demo notebook writes it, from our initial weights."""
+
+    name = "micrograd 0.1.0"
+
+    def __init__(self):
+        from micrograd.nn import MLP
+
+        self.X, self.y = w1_data()
+        self.model = MLP(2, [16, 16, 1])
+        for layer, weights in zip(self.model.layers, w1_reference_weights()):
+            for neuron, ws in zip(layer.neurons, weights):
+                for w, value in zip(neuron.w, ws[:-1]):
+                    w.data = value
+                neuron.b.data = ws[-1]
+
+    def step(self) -> float:
+        MicroValue = _micrograd_value()
+        inputs = [list(map(MicroValue, x)) for x in self.X]
+        scores = list(map(self.model, inputs))
+        hinge = [(1 + -yi * si).relu() for yi, si in zip(self.y, scores)]
+        data_loss = sum(hinge) * (1.0 / len(hinge))
+        reg_loss = W1_ALPHA * sum(p * p for p in self.model.parameters())
+        loss = data_loss + reg_loss
+        self.model.zero_grad()
+        loss.backward()
+        for p in self.model.parameters():
+            p.data -= W1_LR * p.grad
+        return loss.data
+
+
+def micrograd_w2(chain: int = CHAIN) -> float:
+    MicroValue = _micrograd_value()
+    x0 = MicroValue(0.3)
+    x = x0
+    for _ in range(chain):
+        x = (x * 0.999 + 0.001).tanh()
+    x.backward()
+    return x0.grad
+
+
+def micrograd_w3(values) -> float:
+    MicroValue = _micrograd_value()
+    a = [MicroValue(v) for v in values[0]]
+    b = [MicroValue(v) for v in values[1]]
+    total = sum(x * y for x, y in zip(a, b))
+    total.backward()
+    return a[0].grad
+
+
+# ---------------------------------------------------------------- PyTorch
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class TorchScalarW1:
+    """W1 with 0-d float64 tensors: the same scalar graph, built by PyTorch's autograd."""
+
+    name = "torch scalar"
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        self.X, self.y = w1_data()
+        self.layers = [
+            [[torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in ws] for ws in layer]
+            for layer in w1_reference_weights()
+        ]
+        self.params = [p for layer in self.layers for ws in layer for p in ws]
+
+    def _forward(self, x):
+        for i, layer in enumerate(self.layers):
+            out = []
+            for ws in layer:
+                act = ws[-1]
+                for w, xi in zip(ws[:-1], x):
+                    act = act + w * xi
+                out.append(act.relu() if i < len(self.layers) - 1 else act)
+            x = out
+        return x[0]
+
+    def step(self) -> float:
+        torch = self.torch
+        inputs = [[torch.tensor(v, dtype=torch.float64) for v in x] for x in self.X]
+        scores = [self._forward(x) for x in inputs]
+        data_loss = sum((1 + -yi * si).relu() for yi, si in zip(self.y, scores)) * (1.0 / len(scores))
+        loss = data_loss + W1_ALPHA * sum(p * p for p in self.params)
+        for p in self.params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in self.params:
+                p -= W1_LR * p.grad
+        return loss.item()
+
+
+class TorchVectorW1:
+    """W1 as a PyTorch user would write it: the batch as matrices. The ceiling to compare with."""
+
+    name = "torch vectorised"
+
+    def __init__(self):
+        import torch
+
+        self.torch = torch
+        X, y = w1_data()
+        self.X = torch.tensor(X, dtype=torch.float64)
+        self.y = torch.tensor(y, dtype=torch.float64)
+        self.params = []
+        for layer in w1_reference_weights():
+            W = torch.tensor([ws[:-1] for ws in layer], dtype=torch.float64, requires_grad=True)
+            b = torch.tensor([ws[-1] for ws in layer], dtype=torch.float64, requires_grad=True)
+            self.params += [W, b]
+
+    def step(self) -> float:
+        torch = self.torch
+        h = self.X
+        n_layers = len(self.params) // 2
+        for i in range(n_layers):
+            W, b = self.params[2 * i], self.params[2 * i + 1]
+            h = h @ W.T + b
+            if i < n_layers - 1:
+                h = h.relu()
+        scores = h[:, 0]
+        loss = (1 - self.y * scores).relu().mean() + W1_ALPHA * sum((p * p).sum() for p in self.params)
+        for p in self.params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in self.params:
+                p -= W1_LR * p.grad
+        return loss.item()
+
+
+def torch_scalar_w2() -> float:
+    import torch
+
+    x0 = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    x = x0
+    for _ in range(CHAIN):
+        x = (x * 0.999 + 0.001).tanh()
+    x.backward()
+    return x0.grad.item()
+
+
+def torch_vector_w2() -> float:
+    # A chain cannot be vectorised: the same loop, which is what a PyTorch user would write.
+    return torch_scalar_w2()
+
+
+def torch_scalar_w3(values) -> float:
+    import torch
+
+    a = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values[0]]
+    b = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values[1]]
+    total = sum(x * y for x, y in zip(a, b))
+    total.backward()
+    return a[0].grad.item()
+
+
+def torch_vector_w3(values) -> float:
+    import torch
+
+    a = torch.tensor(values[0], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(values[1], dtype=torch.float64)
+    total = (a * b).sum()
+    total.backward()
+    return a.grad[0].item()
