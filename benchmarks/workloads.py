@@ -60,6 +60,33 @@ class OursW1:
         return loss.data
 
 
+class CompiledW1:
+    """W1 with the step traced once by tinygrad_lite.compile and replayed as straight-line code."""
+
+    name = "tinygrad_lite compiled"
+
+    def __init__(self):
+        from tinygrad_lite import compile as compile_graph
+
+        self.X, self.y = w1_data()
+        self.model = nn.MLP(2, [16, 16, 1], seed=0)
+        self.opt = optim.SGD(self.model.parameters(), lr=W1_LR)
+        self.flat = [c for x in self.X for c in x]
+        n = len(self.X)
+
+        def loss_fn(v):
+            scores = [self.model(v[2 * i:2 * i + 2]) for i in range(n)]
+            return losses.hinge(scores, self.y) + W1_ALPHA * losses.l2(self.model.parameters())
+
+        self.compiled = compile_graph(loss_fn, self.flat, input_grads=False)
+
+    def step(self) -> float:
+        self.opt.zero_grad()
+        loss, _ = self.compiled(self.flat)
+        self.opt.step()
+        return loss
+
+
 def ours_w2(chain: int = CHAIN) -> float:
     x0 = Value(0.3)
     x = x0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 from . import data, losses, nn, optim
+from .compile import CompiledFunction, CompileMismatchError, compile
 from .engine import Parameter, Value, paused_gc, topological_order
 from .gradcheck import GradcheckError, gradcheck, numerical_grad
 
@@ -22,7 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Parameter", "topological_order", "paused_gc", "gradcheck", "numerical_grad", "GradcheckError",
-    "nn", "losses", "optim", "data", "viz",
+    "nn", "losses", "optim", "data", "viz", "compile", "CompiledFunction", "CompileMismatchError",
 ]
 
 

@@ -1,0 +1,170 @@
+"""compile: straight-line replay equals the eager engine, exactly, on graphs of every kind."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_lite as tl
+from tinygrad_lite import CompileMismatchError, Parameter, Value, data, losses, nn, optim
+from test_gradcheck import expressions
+
+
+def eager(f, xs):
+    leaves = [Value(x) for x in xs]
+    out = f(leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15) or (a != a and b != b)
+
+
+@settings(max_examples=120, deadline=None)
+@given(expressions(), st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
+       st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3))
+def test_random_expressions_compile_to_the_eager_results(f, trace_at, call_at):
+    def g(v):
+        out = f(v)
+        return out if isinstance(out, Value) else out * 1.0
+
+    compiled = tl.compile(g, trace_at)
+    for xs in (trace_at, call_at):
+        value, grads = compiled(xs)
+        ev, egrads = eager(g, xs)
+        assert same(value, ev)
+        assert all(same(a, b) for a, b in zip(grads, egrads)), (grads, egrads)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("shape", [[3, 1], [4, 4, 1], [5, 2]])
+def test_mlps_compile_to_the_eager_results(activation, shape):
+    model = nn.MLP(3, shape, activation=activation, seed=1)
+
+    def f(v):
+        out = model(v)
+        return Value.sum(out) if isinstance(out, list) else out
+
+    compiled = tl.compile(f, [0.1, -0.2, 0.3])
+    assert len(compiled.params) == len(model.parameters())
+    for xs in ([0.1, -0.2, 0.3], [1.5, 0.7, -2.0]):
+        model.zero_grad()
+        value, input_grads = compiled(xs)
+        compiled_param_grads = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        ev, egrads = eager(f, xs)
+        assert value == ev and input_grads == egrads
+        assert compiled_param_grads == [p.grad for p in model.parameters()]
+
+
+def test_relu_branches_flip_between_calls():
+    compiled = tl.compile(lambda v: (v[0] * 2.0).relu() + (v[1] - 1.0).leaky_relu(0.1), [1.0, 3.0])
+    assert compiled([1.0, 3.0]) == (4.0, [2.0, 1.0])
+    value, grads = compiled([-1.0, 0.0])
+    assert value == pytest.approx(-0.1) and grads == [0.0, 0.1]
+
+
+def test_parameters_are_read_live_and_gradients_accumulate_like_backward():
+    w = Parameter(2.0, label="w")
+    compiled = tl.compile(lambda v: w * v[0], [3.0])
+    assert compiled.params == [w]
+    assert compiled([3.0]) == (6.0, [2.0]) and w.grad == 3.0
+    compiled([1.0])
+    assert w.grad == 4.0  # added, as backward() adds
+    w.data = 10.0
+    assert compiled([1.0])[0] == 10.0
+
+
+def test_explicit_params_and_frozen_constant_warning():
+    c = Value(5.0, label="c")
+    with pytest.warns(UserWarning, match="'c' = 5.0"):
+        frozen = tl.compile(lambda v: v[0] * c, [1.0])
+    c.data = 7.0
+    assert frozen([1.0])[0] == 5.0  # frozen at its traced value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        live = tl.compile(lambda v: v[0] * c, [1.0], params=[c])
+    assert live([1.0])[0] == 7.0 and c.grad == 1.0
+
+
+def test_input_grads_false_generates_no_input_gradient_code():
+    model = nn.MLP(2, [3, 1], seed=0)
+    compiled = tl.compile(lambda v: model(v), [0.5, 0.5], input_grads=False)
+    assert "g_x0" not in compiled.source
+    assert compiled([0.5, 0.5])[1] == []
+
+
+def test_check_mode_catches_control_flow_on_data():
+    def f(v):
+        return v[0] * 2.0 if v[0].data > 0 else v[0] * 3.0 + 1.0
+
+    unchecked = tl.compile(f, [1.0])
+    assert unchecked([-1.0])[0] == -2.0  # silently follows the traced branch
+    checked = tl.compile(f, [1.0], check=True)
+    assert checked([2.0]) == (4.0, [2.0])
+    with pytest.raises(CompileMismatchError, match="control flow"):
+        checked([-1.0])
+
+
+def test_source_is_readable():
+    a = Value(1.0)
+    compiled = tl.compile(lambda v: (v[0] * v[1]).sigmoid(), [0.5, 2.0])
+    assert "_sigmoid(" in compiled.source and "sigmoid' = out*(1-out)" in compiled.source
+    model = nn.MLP(2, [2, 1], seed=0)
+    named = tl.compile(lambda v: model(v), [0.5, 0.5]).source
+    assert "L0_N0_w0" in named and "g_L0_N0_w0" in named and "L1_N0_z" in named
+    assert a.grad == 0.0
+
+
+def test_bad_inputs_are_named():
+    compiled = tl.compile(lambda v: v[0] + v[1], [1.0, 2.0])
+    with pytest.raises(ValueError, match="expects 2 inputs, got 3"):
+        compiled([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="input 1"):
+        compiled([1.0, "x"])
+    with pytest.raises(TypeError, match="list"):
+        compiled(3.0)
+    with pytest.raises(TypeError, match="must return a Value"):
+        tl.compile(lambda v: 3.0, [1.0])
+    with pytest.raises(TypeError, match="example_inputs|input 0"):
+        tl.compile(lambda v: v[0], ["a"])
+
+
+def test_errors_in_compiled_code_are_the_engines_own():
+    compiled = tl.compile(lambda v: v[0].log() + v[1].exp(), [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"log\(-1.0\)"):
+        compiled([-1.0, 1.0])
+    with pytest.raises(OverflowError, match="exp overflow"):
+        compiled([1.0, 1000.0])
+
+
+def test_training_with_the_compiled_step_matches_eager():
+    X, y = data.make_moons(40, noise=0.1, seed=0)
+    flat = [c for point in X for c in point]
+
+    def run(use_compiled: bool) -> tuple[float, list[float]]:
+        model = nn.MLP(2, [8, 8, 1], seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def loss_fn(v):
+            return losses.hinge([model(v[2 * i:2 * i + 2]) for i in range(len(X))], y)
+
+        step = tl.compile(loss_fn, flat, input_grads=False) if use_compiled else None
+        for _ in range(30):
+            opt.zero_grad()
+            if use_compiled:
+                step(flat)
+            else:
+                loss_fn([Value(c) for c in flat]).backward()
+            opt.step()
+        return losses.accuracy([model(x) for x in X], y), [p.data for p in model.parameters()]
+
+    eager_accuracy, eager_params = run(False)
+    compiled_accuracy, compiled_params = run(True)
+    assert compiled_accuracy == eager_accuracy >= 0.85
+    assert compiled_params == eager_params

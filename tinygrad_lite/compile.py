@@ -1,0 +1,410 @@
+"""Compile a traced graph into straight-line Python: backprop as plain code.
+
+    step = compile(f, example_inputs)     # trace f once on example inputs
+    value, grads = step(new_inputs)       # replay forward and backward on new leaf values
+    print(step.source)                    # the generated code: one line per node
+
+Training repeats the same graph with new leaf values. Tracing it once and generating flat
+code for it, one assignment per node forward and one per gradient contribution backward,
+with each op's closed-form derivative inlined, removes everything the eager engine pays for
+per node: objects, closures, the graph walk. The code is also a lesson: it is what
+`backward()` computes, written out.
+
+What is a leaf of the compiled function:
+- the Values `f` receives (one per example input), in order;
+- every `Parameter` in the graph (model weights, found automatically) plus any Values passed
+  as `params=`: their current `.data` is read on each call, and their gradients are *added*
+  to `.grad`, exactly as `backward()` would, so an optimiser's loop works unchanged;
+- any other leaf (numbers in the expression, Values created inside `f`) is a constant,
+  frozen at its traced value.
+
+The trace follows the path taken. relu and leaky relu are replayed with the same
+conditional expressions as the engine, so their branches may flip between calls. But
+Python control flow on `.data` inside `f` (an `if x.data > 0:`) cannot be seen by a trace:
+the compiled code always takes the traced branch. `check=True` reruns the eager engine on
+every call and raises CompileMismatchError when the two disagree.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import re
+import time
+import warnings
+from typing import Callable, Sequence
+
+from . import engine
+from .engine import Parameter, Value, topological_order
+
+__all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
+
+
+class CompileMismatchError(RuntimeError):
+    """With check=True: the compiled function and the eager engine disagreed on a call."""
+
+
+# What the generated code may call: the engine's own helpers, so both compute alike.
+_NAMESPACE = {
+    "_exp": math.exp,
+    "_log": math.log,
+    "_log1p": math.log1p,
+    "_tanh": math.tanh,
+    "_sigmoid": engine.stable_sigmoid,
+    "_pow": engine._checked_pow,
+    "_power_slope": engine._power_slope,
+    "_INF": math.inf,
+    "_NAN": math.nan,
+}
+
+
+def _literal(x: float) -> str:
+    """A float as source text that evaluates to exactly the same float."""
+    if x != x:
+        return "_NAN"
+    if math.isinf(x):
+        return "_INF" if x > 0 else "(-_INF)"
+    text = repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+# ------------------------------------------------------------------ per-op code templates
+#
+# forward(a, out) -> expression for the node's value, given its inputs' source names `a`.
+# backward(a, out, g) -> [(input index, contribution, sign)]: the gradient each input receives,
+# in the same order as the engine's closure adds it; sign -1 means the closure subtracts it.
+# Each formula mirrors the closure written under the op in engine.py.
+
+
+def _fw_sum(a: list[str]) -> str:
+    return " + ".join(a)
+
+
+def _fw_linear(a: list[str]) -> str:
+    n = (len(a) - 1) // 2
+    return " + ".join([a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)])
+
+
+def _bw_linear(a: list[str], out: str, g: str) -> list[tuple[int, str, int]]:
+    n = (len(a) - 1) // 2
+    terms = [(0, g, 1)]
+    for i in range(n):
+        terms.append((1 + i, f"{g} * {a[1 + n + i]}", 1))
+        terms.append((1 + n + i, f"{g} * {a[1 + i]}", 1))
+    return terms
+
+
+FORWARD: dict[str, Callable[[list[str]], str]] = {
+    "+": lambda a: f"{a[0]} + {a[1]}",
+    "-": lambda a: f"{a[0]} - {a[1]}",
+    "*": lambda a: f"{a[0]} * {a[1]}",
+    "/": lambda a: f"{a[0]} / {a[1]}",
+    "neg": lambda a: f"-{a[0]}",
+    "**": lambda a: f"_pow({a[0]}, {a[1]})",
+    "exp": lambda a: f"_exp({a[0]})",
+    "log": lambda a: f"_log({a[0]})",
+    "sigmoid": lambda a: f"_sigmoid({a[0]})",
+    "tanh": lambda a: f"_tanh({a[0]})",
+    "relu": lambda a: f"({a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0)",
+    "leaky_relu": lambda a: f"({a[0]} if {a[0]} > 0.0 else {a[1]} * {a[0]})",
+    "softplus": lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0) + _log1p(_exp(-abs({a[0]})))",
+    "sum": _fw_sum,
+    "linear": _fw_linear,
+}
+
+BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]] = {
+    "+": lambda a, out, g: [(0, g, 1), (1, g, 1)],
+    "-": lambda a, out, g: [(0, g, 1), (1, g, -1)],
+    "*": lambda a, out, g: [(0, f"{g} * {a[1]}", 1), (1, f"{g} * {a[0]}", 1)],
+    "/": lambda a, out, g: [(0, f"{g} / {a[1]}", 1), (1, f"{g} * {out} / {a[1]}", -1)],
+    "neg": lambda a, out, g: [(0, g, -1)],
+    "**": lambda a, out, g: [
+        (0, f"{g} * _power_slope({a[0]}, {a[1]}, {out})", 1),
+        (1, f"({g} * {out} * _log({a[0]}) if {a[0]} > 0.0 else 0.0)", 1),
+    ],
+    "exp": lambda a, out, g: [(0, f"{g} * {out}", 1)],
+    "log": lambda a, out, g: [(0, f"{g} / {a[0]}", 1)],
+    "sigmoid": lambda a, out, g: [(0, f"{g} * {out} * (1.0 - {out})", 1)],
+    "tanh": lambda a, out, g: [(0, f"{g} * (1.0 - {out} * {out})", 1)],
+    "relu": lambda a, out, g: [(0, f"({g} if {a[0]} > 0.0 else 0.0)", 1)],
+    "leaky_relu": lambda a, out, g: [(0, f"({g} if {a[0]} > 0.0 else {g} * {a[1]})", 1)],
+    "softplus": lambda a, out, g: [(0, f"{g} * _sigmoid({a[0]})", 1)],
+    "sum": lambda a, out, g: [(i, g, 1) for i in range(len(a))],
+    "linear": _bw_linear,
+}
+
+DERIVATIVE_NOTE = {
+    "+": "d(a+b) = 1, 1", "-": "d(a-b) = 1, -1", "*": "d(a*b) = b, a", "/": "d(a/b) = 1/b, -out/b",
+    "neg": "d(-a) = -1", "**": "d(a**b) = b*out/a, out*ln(a)", "exp": "exp' = out", "log": "log' = 1/a",
+    "sigmoid": "sigmoid' = out*(1-out)", "tanh": "tanh' = 1-out**2", "relu": "relu' = 1 if a > 0 else 0",
+    "leaky_relu": "leaky_relu' = 1 if a > 0 else slope", "softplus": "softplus' = sigmoid(a)",
+    "sum": "d(sum) = 1 each", "linear": "d/db = 1, d/dw_i = x_i, d/dx_i = w_i",
+}
+
+
+class _Names:
+    """Unique, readable Python identifiers for nodes, from their labels where they have one."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set(_NAMESPACE) | {"inputs", "params"}
+
+    def make(self, label: str, fallback: str) -> str:
+        """A fresh name `n` (with `g_n` free for its gradient), based on `label` if it can be."""
+        base = re.sub(r"\W", "_", label).strip("_")
+        if not base or base[0].isdigit() or keyword.iskeyword(base):
+            base = fallback
+        name, k = base, 1
+        while name in self.used or "g_" + name in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        self.used.update((name, "g_" + name))
+        return name
+
+
+class CompiledFunction:
+    """The result of `compile`: call it with new input values to get (value, input gradients).
+
+    Attributes:
+        source: the generated Python code.
+        params: the Values whose `.data` is read on each call and whose `.grad` is updated.
+        num_nodes: nodes in the traced graph.
+        compile_seconds: time taken to trace, generate and compile.
+    """
+
+    def __init__(self, f, n_inputs: int, params: list[Value], source: str, function, check: bool,
+                 signature: tuple, num_nodes: int, compile_seconds: float) -> None:
+        self._f = f
+        self.n_inputs = n_inputs
+        self.params = params
+        self.source = source
+        self._function = function
+        self.check = check
+        self._signature = signature
+        self.num_nodes = num_nodes
+        self.compile_seconds = compile_seconds
+
+    def __repr__(self) -> str:
+        return (f"CompiledFunction({self.n_inputs} inputs, {len(self.params)} params, {self.num_nodes} nodes, "
+                f"{self.source.count(chr(10))} lines)")
+
+    def __call__(self, inputs: Sequence[float]) -> tuple[float, list[float]]:
+        """Run forward and backward on `inputs`; add the parameters' gradients to their .grad.
+
+        Returns (value of f, [d f / d input_i for each input]).
+        """
+        xs = _as_floats(inputs, self.n_inputs)
+        params = self.params
+        param_values = [p.data for p in params]
+        if self.check:
+            return self._checked_call(xs, param_values)
+        try:
+            value, input_grads, param_grads = self._function(xs, param_values)
+        except (ArithmeticError, ValueError) as error:
+            self._explain_failure(xs, error)
+            raise
+        for p, g in zip(params, param_grads):
+            p.grad += g
+        return value, list(input_grads)
+
+    def _eager(self, xs: list[float]) -> tuple[Value, list[Value]]:
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        return self._f(leaves), leaves
+
+    def _explain_failure(self, xs: list[float], error: Exception) -> None:
+        """Re-run eagerly so that the engine's own, descriptive error is raised instead."""
+        out, _ = self._eager(xs)
+        raise CompileMismatchError(
+            f"the compiled function raised {type(error).__name__}({error}) but the eager engine did not: "
+            "the function's control flow depends on data; compile it again, or use check=True to catch this"
+        )
+
+    def _checked_call(self, xs: list[float], param_values: list[float]) -> tuple[float, list[float]]:
+        saved = [p.grad for p in self.params]
+        out, leaves = self._eager(xs)
+        signature = _signature(topological_order(out))
+        out.backward()
+        eager_param_grads = [p.grad - before for p, before in zip(self.params, saved)]
+        for p, before in zip(self.params, saved):
+            p.grad = before
+        if signature != self._signature:
+            raise CompileMismatchError(
+                "the graph built on this call differs from the traced one (control flow on .data inside f?): "
+                "compiled results would be wrong"
+            )
+        value, input_grads, param_grads = self._function(xs, param_values)
+        pairs = [("value", value, out.data)]
+        pairs += [(f"d/d input {i}", c, leaf.grad) for i, (c, leaf) in enumerate(zip(input_grads, leaves))]
+        pairs += [(f"d/d param {i}", c, e) for i, (c, e) in enumerate(zip(param_grads, eager_param_grads))]
+        for what, compiled, eager in pairs:
+            if not (compiled == eager or math.isclose(compiled, eager, rel_tol=1e-9, abs_tol=1e-12)
+                    or (compiled != compiled and eager != eager)):
+                raise CompileMismatchError(f"{what}: compiled {compiled!r} but eager {eager!r}")
+        for p, g in zip(self.params, param_grads):
+            p.grad += g
+        return value, list(input_grads)
+
+
+def _as_floats(inputs: Sequence[float], n: int) -> list[float]:
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
+        raise TypeError(f"compiled function expects a list of {n} numbers, got {type(inputs).__name__}")
+    if len(inputs) != n:
+        raise ValueError(f"compiled function expects {n} inputs, got {len(inputs)}")
+    xs = list(inputs)
+    for i, x in enumerate(xs):
+        if type(x) is not float:
+            xs[i] = engine._to_float(x.data if isinstance(x, Value) else x, f"compiled function input {i}")
+    return xs
+
+
+def _signature(order: list[Value]) -> tuple:
+    """The shape of a graph: ops and input positions, independent of the values."""
+    index = {node: i for i, node in enumerate(order)}
+    return tuple((node.op, tuple(index[c] for c in node.inputs)) for node in order)
+
+
+def compile(
+    f: Callable[[list[Value]], Value],
+    example_inputs: Sequence[float],
+    params: Sequence[Value] | None = None,
+    input_grads: bool = True,
+    check: bool = False,
+) -> CompiledFunction:
+    """Trace `f` once on `example_inputs` and generate straight-line Python for it.
+
+    Args:
+        f: takes a list of Values (one per input) and returns a Value.
+        example_inputs: numbers to trace with; later calls must pass as many.
+        params: extra leaves to treat as parameters (every `Parameter` in the graph is one
+            already): read on each call, gradients added to their `.grad`.
+        input_grads: set False when the gradients with respect to the inputs are not
+            needed (a batch of data): their code is then not generated at all.
+        check: compare with the eager engine on every call (slow; for debugging).
+    """
+    start = time.perf_counter()
+    if not callable(f):
+        raise TypeError(f"compile expects a function of a list of Values, got {type(f).__name__}")
+    xs = _as_floats(example_inputs, len(example_inputs) if hasattr(example_inputs, "__len__") else -1)
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+    out = f(leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"compile: f must return a Value, got {type(out).__name__}")
+    order = topological_order(out)
+    param_list = list(params) if params is not None else []
+    for i, p in enumerate(param_list):
+        if not isinstance(p, Value) or p.inputs:
+            raise TypeError(f"compile: params[{i}] must be a leaf Value, got {p!r}")
+    known = set(param_list)
+    for node in order:
+        if isinstance(node, Parameter) and node not in known:
+            known.add(node)
+            param_list.append(node)
+    source = _generate(order, out, leaves, param_list, input_grads)
+    code = builtins.compile(source, "<tinygrad_lite.compile>", "exec")
+    namespace = dict(_NAMESPACE)
+    exec(code, namespace)
+    return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
+                            len(order), time.perf_counter() - start)
+
+
+def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> str:
+    """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)`."""
+    names = _Names()
+    input_index = {leaf: i for i, leaf in enumerate(leaves)}
+    param_index = {p: i for i, p in enumerate(params)}
+    source_of: dict[Value, str] = {}  # how the code refers to a node's value
+    needs_grad: set[Value] = set()
+    forward: list[str] = []
+    frozen: list[Value] = []
+
+    input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
+    param_names = [names.make(p.label, f"p{i}") for i, p in enumerate(params)]
+    for leaf, name in zip(leaves, input_names):
+        source_of[leaf] = name
+        if input_grads:
+            needs_grad.add(leaf)
+    for p, name in zip(params, param_names):
+        source_of[p] = name
+        needs_grad.add(p)
+
+    counter = 0
+    for node in order:
+        if node in source_of:
+            continue
+        if not node.inputs:  # a constant: inline its value
+            source_of[node] = _literal(node.data)
+            if node.label:
+                frozen.append(node)
+            continue
+        if node.op not in FORWARD:
+            raise TypeError(f"compile: op {node.op!r} has no code template")
+        counter += 1
+        name = names.make(node.label, f"v{counter}")
+        source_of[node] = name
+        args = [source_of[c] for c in node.inputs]
+        forward.append(f"    {name} = {FORWARD[node.op](args)}  # {node.op}")
+        if any(c in needs_grad for c in node.inputs):
+            needs_grad.add(node)
+
+    if frozen:
+        shown = ", ".join(f"{n.label!r} = {n.data!r}" for n in frozen[:5])
+        warnings.warn(
+            f"compile: {len(frozen)} labelled leaf Value(s) are neither inputs nor Parameters and are frozen as "
+            f"constants ({shown}{', ...' if len(frozen) > 5 else ''}); pass them in params= to keep them live",
+            stacklevel=3,
+        )
+
+    # Backward: reverse topological order. A gradient's first contribution is assigned (no
+    # zero-initialisation); a contribution that is just another gradient's name is aliased
+    # instead of copied; later contributions are added.
+    backward: list[str] = []
+    grad_of: dict[Value, str] = {}  # the expression holding a node's gradient so far
+    owned: set[Value] = set()  # nodes whose gradient lives in their own g_ variable
+    if out in needs_grad:
+        grad_of[out] = "1.0"
+    for node in reversed(order):
+        if not node.inputs or node not in grad_of:
+            continue
+        g = grad_of[node]
+        args = [source_of[c] for c in node.inputs]
+        contributions = BACKWARD[node.op](args, source_of[node], g)
+        emitted = False
+        for index, term, sign in contributions:
+            child = node.inputs[index]
+            if child not in needs_grad:
+                continue
+            target = "g_" + source_of[child]  # only inputs, params and interior nodes need gradients
+            if child not in grad_of:
+                if sign > 0 and (term.isidentifier() or term == "1.0"):
+                    grad_of[child] = term
+                    continue
+                line = f"{target} = {term}" if sign > 0 else f"{target} = -({term})"
+                owned.add(child)
+            elif child in owned:
+                line = f"{target} += {term}" if sign > 0 else f"{target} -= {term}"
+            else:
+                line = f"{target} = {grad_of[child]} {'+' if sign > 0 else '-'} {term}"
+                owned.add(child)
+            grad_of[child] = target
+            if not emitted:
+                line += f"  # {node.op}: {DERIVATIVE_NOTE[node.op]}"
+                emitted = True
+            backward.append("    " + line)
+
+    def grad_expr(node: Value) -> str:
+        return grad_of.get(node, "0.0")
+
+    lines = ["def compiled(inputs, params):"]
+    if leaves:
+        lines.append(f"    {', '.join(input_names)}, = inputs")
+    if params:
+        lines.append(f"    {', '.join(param_names)}, = params")
+    lines.append("    # forward: one line per node")
+    lines += forward
+    lines.append("    # backward: the chain rule, one line per gradient contribution")
+    lines += backward
+    input_grads_src = ", ".join(grad_expr(leaf) for leaf in leaves) if input_grads else ""
+    param_grads_src = ", ".join(grad_expr(p) for p in params)
+    lines.append(f"    return {source_of[out]}, ({input_grads_src}{',' if leaves and input_grads else ''}), "
+                 f"({param_grads_src}{',' if params else ''})")
+    return "\n".join(lines) + "\n"
