@@ -101,8 +101,11 @@ def test_closures_do_not_reference_their_output():
     a, b = Value(1.0), Value(2.0)
     for out in (a + b, a - b, a * b, a / b, -a, a**2, a**b, a.exp(), a.log(), a.sigmoid(), a.tanh(), a.relu(),
                 a.leaky_relu(), a.softplus(), Value.sum([a, b]), Value.linear([a], [b], a)):
-        cells = out._backward.__closure__ or ()
-        assert all(cell.cell_contents is not out for cell in cells), out.op
+        held = [cell.cell_contents for cell in out._backward.__closure__ or ()]
+        held += list(out._backward.__defaults__ or ())
+        held += [x for h in held if isinstance(h, tuple) for x in h]
+        assert all(h is not out for h in held), out.op
+        assert any(h is a for h in held), out.op  # it does hold its input
 
 
 def test_deep_chain_without_recursion():
