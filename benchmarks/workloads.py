@@ -51,16 +51,20 @@ class OursW1:
         self.model = nn.MLP(2, [16, 16, 1], seed=0)
         self.opt = optim.SGD(self.model.parameters(), lr=W1_LR)
 
+    def loss(self, points) -> Value:
+        """Mean hinge loss over `points` (lists of 2 numbers or Values) plus the L2 penalty."""
+        scores = [self.model(x) for x in points]
+        return losses.hinge(scores, self.y) + W1_ALPHA * losses.l2(self.model.parameters())
+
     def step(self) -> float:
-        scores = [self.model(x) for x in self.X]
-        loss = losses.hinge(scores, self.y) + W1_ALPHA * losses.l2(self.model.parameters())
+        loss = self.loss(self.X)
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
         return loss.data
 
 
-class CompiledW1:
+class CompiledW1(OursW1):
     """W1 with the step traced once by tinygrad_lite.compile and replayed as straight-line code."""
 
     name = "tinygrad_lite compiled"
@@ -68,17 +72,11 @@ class CompiledW1:
     def __init__(self):
         from tinygrad_lite import compile as compile_graph
 
-        self.X, self.y = w1_data()
-        self.model = nn.MLP(2, [16, 16, 1], seed=0)
-        self.opt = optim.SGD(self.model.parameters(), lr=W1_LR)
+        super().__init__()
         self.flat = [c for x in self.X for c in x]
         n = len(self.X)
-
-        def loss_fn(v):
-            scores = [self.model(v[2 * i:2 * i + 2]) for i in range(n)]
-            return losses.hinge(scores, self.y) + W1_ALPHA * losses.l2(self.model.parameters())
-
-        self.compiled = compile_graph(loss_fn, self.flat, input_grads=False)
+        self.compiled = compile_graph(lambda v: self.loss([v[2 * i:2 * i + 2] for i in range(n)]), self.flat,
+                                      input_grads=False)
 
     def step(self) -> float:
         self.opt.zero_grad()
@@ -107,33 +105,39 @@ def ours_w3_paused(values: tuple[list[float], list[float]]) -> float:
         return ours_w3(values)
 
 
-def ours_w3(values: tuple[list[float], list[float]]) -> float:
-    """W3 written as a reader would, with the built-in sum: a 100,000-deep chain of additions."""
-    a = [Value(v) for v in values[0]]
-    b = [Value(v) for v in values[1]]
-    total = sum(x * y for x, y in zip(a, b))
+def wide_sum(make_value, values: tuple[list[float], list[float]], add_up=sum) -> float:
+    """W3 for any engine whose Values are made by `make_value`: returns d total / d a_0."""
+    a = [make_value(v) for v in values[0]]
+    b = [make_value(v) for v in values[1]]
+    total = add_up([x * y for x, y in zip(a, b)])
     total.backward()
     return a[0].grad
+
+
+def ours_w3(values: tuple[list[float], list[float]]) -> float:
+    """W3 written as a reader would, with the built-in sum: a 100,000-deep chain of additions."""
+    return wide_sum(Value, values)
 
 
 def ours_w3_nary(values: tuple[list[float], list[float]]) -> float:
     """W3 with Value.sum: one n-ary node for the sum."""
-    a = [Value(v) for v in values[0]]
-    b = [Value(v) for v in values[1]]
-    total = Value.sum([x * y for x, y in zip(a, b)])
-    total.backward()
-    return a[0].grad
+    return wide_sum(Value, values, Value.sum)
 
 
 # ---------------------------------------------------------------- micrograd 0.1.0
 
 
-def micrograd_available() -> bool:
+def importable(module: str) -> bool:
+    """Whether a peer is installed."""
     try:
-        import micrograd.engine  # noqa: F401
+        __import__(module)
     except ImportError:
         return False
     return True
+
+
+def micrograd_available() -> bool:
+    return importable("micrograd.engine")
 
 
 def _micrograd_value():
@@ -198,23 +202,14 @@ def micrograd_w2(chain: int = CHAIN) -> float:
 
 
 def micrograd_w3(values) -> float:
-    MicroValue = _micrograd_value()
-    a = [MicroValue(v) for v in values[0]]
-    b = [MicroValue(v) for v in values[1]]
-    total = sum(x * y for x, y in zip(a, b))
-    total.backward()
-    return a[0].grad
+    return wide_sum(_micrograd_value(), values)
 
 
 # ---------------------------------------------------------------- PyTorch
 
 
 def torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importable("torch")
 
 
 class TorchScalarW1:

@@ -97,6 +97,28 @@ def test_graph_is_freed_by_reference_counting_alone():
             gc.enable()
 
 
+def test_a_training_step_is_freed_by_reference_counting_alone():
+    from tinygrad_lite import data, losses, nn, optim
+
+    X, y = data.make_moons(20, seed=0)
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        scores = [model(x) for x in X]
+        loss = losses.hinge(scores, y) + 1e-4 * losses.l2(model.parameters())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        probes = [weakref.ref(loss), weakref.ref(scores[0]), weakref.ref(scores[0].inputs[-1])]  # a hidden activation
+        del scores, loss
+        assert all(probe() is None for probe in probes)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def test_closures_do_not_reference_their_output():
     a, b = Value(1.0), Value(2.0)
     for out in (a + b, a - b, a * b, a / b, -a, a**2, a**b, a.exp(), a.log(), a.sigmoid(), a.tanh(), a.relu(),

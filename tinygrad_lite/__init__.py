@@ -21,9 +21,11 @@ from .gradcheck import GradcheckError, gradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
+# `compile` is left out of __all__ so that `from tinygrad_lite import *` never shadows the
+# built-in of the same name: use it as tinygrad_lite.compile.
 __all__ = [
     "Value", "Parameter", "topological_order", "paused_gc", "gradcheck", "numerical_grad", "GradcheckError",
-    "nn", "losses", "optim", "data", "viz", "compile", "CompiledFunction", "CompileMismatchError",
+    "nn", "losses", "optim", "data", "viz", "CompiledFunction", "CompileMismatchError",
 ]
 
 

@@ -22,6 +22,14 @@ def _check(n: int, noise: float, name: str) -> None:
         raise ValueError(f"{name}: noise must be a number >= 0, got {noise!r}")
 
 
+def _two_classes(n: int):
+    """Yield (first class?, index within its class, size of its class) for n points split in half."""
+    half = n // 2
+    for i in range(n):
+        first = i < half
+        yield first, (i if first else i - half), (half if first else n - half)
+
+
 def _finish(points: list[list[float]], labels: list[int], rng: random.Random, zero_one: bool) -> Dataset:
     """Shuffle points and labels together and map labels to 0/1 if asked."""
     order = list(range(len(points)))
@@ -59,12 +67,9 @@ def make_circles(
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must be between 0 and 1, got {factor!r}")
     rng = random.Random(seed)
-    n_outer = n // 2
     points, labels = [], []
-    for i in range(n):
-        outer = i < n_outer
-        count = n_outer if outer else n - n_outer
-        t = 2 * math.pi * (i if outer else i - n_outer) / count
+    for outer, k, count in _two_classes(n):
+        t = 2 * math.pi * k / count
         r = 1.0 if outer else factor
         points.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
         labels.append(-1 if outer else 1)
@@ -96,12 +101,8 @@ def make_spirals(
     """Two interleaved spirals, each making `turns` turns out from the centre."""
     _check(n, noise, "make_spirals")
     rng = random.Random(seed)
-    n_first = n // 2
     points, labels = [], []
-    for i in range(n):
-        first = i < n_first
-        count = n_first if first else n - n_first
-        k = i if first else i - n_first
+    for first, k, count in _two_classes(n):
         r = 0.1 + 0.9 * k / max(count - 1, 1)
         t = 2 * math.pi * turns * k / max(count - 1, 1) + (0.0 if first else math.pi)
         points.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
