@@ -24,12 +24,13 @@ class GradcheckError(AssertionError):
     """Raised by `gradcheck` when an analytical gradient disagrees with the numerical one."""
 
 
-def _evaluate(f: Function, xs: Sequence[float]) -> Value:
+def _evaluate(f: Function, xs: Sequence[float]) -> tuple[Value, list[Value]]:
+    """f at the point xs, and the leaves it was given."""
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
     out = f(leaves)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__} {out!r}")
-    return out
+    return out, leaves
 
 
 def _points(xs: Sequence[float], where: str) -> list[float]:
@@ -46,9 +47,9 @@ def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[
     grads = []
     for i, x in enumerate(point):
         point[i] = x + eps
-        above = _evaluate(f, point).data
+        above = _evaluate(f, point)[0].data
         point[i] = x - eps
-        below = _evaluate(f, point).data
+        below = _evaluate(f, point)[0].data
         point[i] = x
         grads.append((above - below) / (2.0 * eps))
     return grads
@@ -56,11 +57,7 @@ def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[
 
 def analytical_grad(f: Function, xs: Sequence[float]) -> list[float]:
     """The gradient of `f` at `xs` as backpropagation computes it."""
-    point = _points(xs, "analytical_grad")
-    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
-    out = f(leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__} {out!r}")
+    out, leaves = _evaluate(f, _points(xs, "analytical_grad"))
     out.backward()
     return [leaf.grad for leaf in leaves]
 

@@ -47,7 +47,7 @@ KIND_STYLE = {
 }
 ZERO_GRAD_FILL = "#c8c8c8"
 # |grad| from 1e-6 (pale) to 1 and above (saturated): the gradient colour scale.
-GRAD_SCALE = ["#fff5eb", "#fdd0a2", "#fdae6b", "#fd8d3c", "#e6550d", "#a63603"]
+GRAD_SCALE = ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913"]  # black text stays legible
 LOG_GRAD_RANGE = (-6.0, 0.0)
 
 
