@@ -131,8 +131,10 @@ def test_bad_inputs_are_named():
         compiled(3.0)
     with pytest.raises(TypeError, match="must return a Value"):
         tl.compile(lambda v: 3.0, [1.0])
-    with pytest.raises(TypeError, match="example_inputs|input 0"):
+    with pytest.raises(TypeError, match="input 0"):
         tl.compile(lambda v: v[0], ["a"])
+    with pytest.raises(TypeError, match="example_inputs"):
+        tl.compile(lambda v: v[0], (x for x in [1.0]))
 
 
 def test_errors_in_compiled_code_are_the_engines_own():

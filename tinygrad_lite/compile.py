@@ -284,7 +284,9 @@ def compile(
     start = time.perf_counter()
     if not callable(f):
         raise TypeError(f"compile expects a function of a list of Values, got {type(f).__name__}")
-    xs = _as_floats(example_inputs, len(example_inputs) if hasattr(example_inputs, "__len__") else -1)
+    if isinstance(example_inputs, (str, bytes)) or not hasattr(example_inputs, "__len__"):
+        raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(example_inputs).__name__}")
+    xs = _as_floats(example_inputs, len(example_inputs))
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
     out = f(leaves)
     if not isinstance(out, Value):
