@@ -170,3 +170,36 @@ def test_training_with_the_compiled_step_matches_eager():
     compiled_accuracy, compiled_params = run(True)
     assert compiled_accuracy == eager_accuracy >= 0.85
     assert compiled_params == eager_params
+
+
+EXTREMES = [0.0, 1.0, -1.0, 1e-300, 1e300, -1e300, math.inf, math.nan, -2.5, 709.0, 710.0, -745.0, 0.3]
+UNARY_OPS = [lambda a: a.exp(), lambda a: a.log(), lambda a: a.sigmoid(), lambda a: a.tanh(), lambda a: a.relu(),
+             lambda a: a.leaky_relu(), lambda a: a.softplus(), lambda a: -a, lambda a: a**2, lambda a: a**0.5,
+             lambda a: a**-1, lambda a: 2**a]
+BINARY_OPS = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a**b,
+              lambda a, b: Value.linear([a], [b], a), lambda a, b: Value.sum([a, b])]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from(UNARY_OPS), st.sampled_from(BINARY_OPS)), min_size=1,
+                max_size=3),
+       st.lists(st.sampled_from(EXTREMES), min_size=2, max_size=2))
+def test_compiled_and_eager_agree_at_extreme_values_errors_included(ops, xs):
+    def f(v):
+        x = v[0]
+        for unary, u, b in ops:
+            x = u(x) if unary else b(x, v[1])
+        return x
+
+    try:
+        compiled = tl.compile(f, [0.3, 0.7])
+    except (ArithmeticError, ValueError):
+        return  # the trace point itself is outside the domain
+    try:
+        expected = eager(f, xs)
+    except (ArithmeticError, ValueError) as error:
+        with pytest.raises(type(error)):
+            compiled(xs)
+        return
+    value, grads = compiled(xs)
+    assert same(value, expected[0]) and all(same(a, b) for a, b in zip(grads, expected[1]))

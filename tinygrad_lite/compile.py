@@ -53,6 +53,7 @@ _NAMESPACE = {
     "_tanh": math.tanh,
     "_sigmoid": engine.stable_sigmoid,
     "_pow": engine._checked_pow,
+    "_pow_of_values": engine._checked_pow_of_values,
     "_power_slope": engine._power_slope,
     "_INF": math.inf,
     "_NAN": math.nan,
@@ -102,6 +103,7 @@ FORWARD: dict[str, Callable[[list[str]], str]] = {
     "/": lambda a: f"{a[0]} / {a[1]}",
     "neg": lambda a: f"-{a[0]}",
     "**": lambda a: f"_pow({a[0]}, {a[1]})",
+    "pow": lambda a: f"_pow_of_values({a[0]}, {a[1]})",
     "exp": lambda a: f"_exp({a[0]})",
     "log": lambda a: f"_log({a[0]})",
     "sigmoid": lambda a: f"_sigmoid({a[0]})",
@@ -119,7 +121,8 @@ BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]]
     "*": lambda a, out, g: [(0, f"{g} * {a[1]}", 1), (1, f"{g} * {a[0]}", 1)],
     "/": lambda a, out, g: [(0, f"{g} / {a[1]}", 1), (1, f"{g} * {out} / {a[1]}", -1)],
     "neg": lambda a, out, g: [(0, g, -1)],
-    "**": lambda a, out, g: [
+    "**": lambda a, out, g: [(0, f"{g} * _power_slope({a[0]}, {a[1]}, {out})", 1)],
+    "pow": lambda a, out, g: [
         (0, f"{g} * _power_slope({a[0]}, {a[1]}, {out})", 1),
         (1, f"({g} * {out} * _log({a[0]}) if {a[0]} > 0.0 else 0.0)", 1),
     ],
@@ -136,7 +139,7 @@ BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]]
 
 DERIVATIVE_NOTE = {
     "+": "d(a+b) = 1, 1", "-": "d(a-b) = 1, -1", "*": "d(a*b) = b, a", "/": "d(a/b) = 1/b, -out/b",
-    "neg": "d(-a) = -1", "**": "d(a**b) = b*out/a, out*ln(a)", "exp": "exp' = out", "log": "log' = 1/a",
+    "neg": "d(-a) = -1", "**": "d(a**n) = n*out/a", "pow": "d(a**b) = b*out/a, out*ln(a)", "exp": "exp' = out", "log": "log' = 1/a",
     "sigmoid": "sigmoid' = out*(1-out)", "tanh": "tanh' = 1-out**2", "relu": "relu' = 1 if a > 0 else 0",
     "leaky_relu": "leaky_relu' = 1 if a > 0 else slope", "softplus": "softplus' = sigmoid(a)",
     "sum": "d(sum) = 1 each", "linear": "d/db = 1, d/dw_i = x_i, d/dx_i = w_i",

@@ -465,15 +465,21 @@ def _power_slope(a: float, n: float, out: float) -> float:
     return 0.0 if n > 1.0 else math.inf
 
 
-def _pow_value_exponent(base: Value, exponent: Value) -> Value:
-    """base ** exponent with a Value exponent: both get gradients."""
-    a, b = base.data, exponent.data
+def _checked_pow_of_values(a: float, b: float) -> float:
+    """a ** b where b is a Value: the base must be >= 0 for d/db = a**b * ln(a) to exist."""
     if a < 0.0:
         raise ValueError(
             f"Value ** Value needs a base >= 0, got {a!r}: d(a**b)/db = a**b * ln(a) is undefined for a < 0; "
             "use a number as the exponent"
         )
-    out_data = _checked_pow(a, b)
+    return _checked_pow(a, b)
+
+
+def _pow_value_exponent(base: Value, exponent: Value) -> Value:
+    """base ** exponent with a Value exponent: both get gradients. Its op is "pow", not "**",
+    because it differs from a power with a constant exponent in what it differentiates."""
+    a, b = base.data, exponent.data
+    out_data = _checked_pow_of_values(a, b)
 
     # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * ln(a), taken as 0 at a = 0 (as PyTorch does)
     def backward(g, base=base, exponent=exponent, a=a, b=b, out=out_data):
@@ -481,7 +487,7 @@ def _pow_value_exponent(base: Value, exponent: Value) -> Value:
         if a > 0.0:
             exponent.grad += g * out * math.log(a)
 
-    return _node(out_data, (base, exponent), "**", backward)
+    return _node(out_data, (base, exponent), "pow", backward)
 
 
 def stable_sigmoid(z: float) -> float:
