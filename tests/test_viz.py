@@ -123,6 +123,7 @@ def test_grouping_by_neuron_and_layer():
     assert by_layer.count("subgraph cluster_L") == 2
     collapsed = viz.draw_dot(out, group="neuron", collapse=True).source
     assert collapsed.count("box3d") == 4 and "subgraph cluster_L" not in collapsed
+    assert f"out {out.data:.4g}  grad 1" in collapsed  # a collapsed neuron shows its output
     with pytest.raises(ValueError, match="collapse"):
         viz.draw_dot(out, collapse=True)
 

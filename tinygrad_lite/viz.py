@@ -173,7 +173,7 @@ def draw_dot(
     dot.attr(label=_html(title), labelloc="t", fontsize="13")
 
     ids = {node: f"n{i}" for i, node in enumerate(order)}
-    clusters: dict[str, list[str]] = {}
+    clusters: dict[str, list[Value]] = {}  # collapsed groups and their nodes
     statements: list[tuple[str | None, str, dict]] = []  # (cluster, node id, attributes)
     edges: set[tuple[str, str]] = set()
     edge_list: list[tuple[str, str]] = []
@@ -193,7 +193,7 @@ def draw_dot(
         border, kind_fill = KIND_STYLE[kind]
         fill = _grad_fill(node.grad) if color_by == "grad" and grads_known else kind_fill
         if collapse and key is not None:
-            clusters.setdefault(key, []).append(ids[node])
+            clusters.setdefault(key, []).append(node)
         else:
             name = node.label
             if key is not None and name.startswith(key + "."):
@@ -225,13 +225,32 @@ def draw_dot(
             for node_id, attrs in entries:
                 sub.node(node_id, **attrs)
     for key, members in clusters.items():
-        dot.node("group_" + key.replace(".", "_"), label=_html(f"{key}\n{len(members)} nodes"), shape="box3d",
-                 style="filled", fillcolor="#f2f2f2")
+        _add_collapsed_group(dot, key, members, root, color_by == "grad" and grads_known, grads_known)
     for a, b in edge_list:
         dot.edge(a, b)
     if legend:
         _add_legend(dot, color_by == "grad" and grads_known)
     return dot
+
+
+def _add_collapsed_group(dot: graphviz.Digraph, key: str, members: list[Value], root: Value, by_grad: bool,
+                         grads_known: bool) -> None:
+    """One box for a whole neuron or layer: its name and, for a single evaluation of a neuron,
+    its output's data and grad (shaded by grad when asked)."""
+    outputs = [n for n in members if n.label.endswith(".a")] or [n for n in members if n.label.endswith(".z")]
+    lines = [key]
+    fill = "#f2f2f2"
+    if len(outputs) == 1:
+        out = outputs[0]
+        grad = _fmt(out.grad) if grads_known else "?"
+        lines.append(f"out {_fmt(out.data)}  grad {grad}")
+        if by_grad:
+            fill = _grad_fill(out.grad)
+    else:
+        lines.append(f"{len(members)} nodes")
+    border = KIND_STYLE["output"][0] if root in members else "#555555"
+    dot.node("group_" + key.replace(".", "_"), label=_html("\n".join(lines)), shape="box3d", style="filled",
+             fillcolor=fill, color=border)
 
 
 def _add_legend(dot: graphviz.Digraph, by_grad: bool) -> None:
