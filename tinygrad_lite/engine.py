@@ -344,22 +344,25 @@ def _post_order(root: Value, interior_only: bool) -> list[Value]:
     back off the stack, all of the node's inputs are done and the node is appended. With
     `interior_only`, leaves (which have nothing to pass back) are skipped.
     """
-    visited = set()
-    order = []
-    stack = [root]
+    visited: set[Value] = set()
+    order: list[Value] = []
+    stack: list[Value | None] = [root]
+    # Bound methods as locals: this loop runs once per node and per edge of the graph.
+    push, pop, mark, emit = stack.append, stack.pop, visited.add, order.append
+    keep_leaves = not interior_only
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is None:
-            order.append(stack.pop())
+            emit(pop())
             continue
         if node in visited:
             continue
-        visited.add(node)
-        stack.append(node)
-        stack.append(None)
+        mark(node)
+        push(node)
+        push(None)
         for child in reversed(node.inputs):  # reversed: inputs are then visited in order
-            if child not in visited and (child._backward is not None or not interior_only):
-                stack.append(child)
+            if (keep_leaves or child._backward is not None) and child not in visited:
+                push(child)
     return order
 
 
