@@ -1,0 +1,59 @@
+"""The demo and the example scripts run and produce what they promise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tinygrad_lite.demo import train_moons, write_pictures
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_demo_pictures_are_written(tmp_path, capsys):
+    run = train_moons(epochs=3, n=40, quiet=True)
+    assert len(run.losses) == 3 and run.losses[-1] < run.losses[0]
+    written = write_pictures(run, str(tmp_path))
+    names = {os.path.basename(p) for p in written}
+    assert {"neuron_graph.svg", "mlp_by_neuron.svg"} <= names
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "matplotlib is not installed" in capsys.readouterr().err
+    else:
+        assert {"decision_boundary.png", "loss_curve.png"} <= names
+    assert all(os.path.getsize(p) > 0 for p in written)
+
+
+def test_demo_prints_a_progress_line_per_epoch(capsys):
+    train_moons(epochs=2, n=20)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all(k in lines[1] for k in ("epoch", "loss", "accuracy", "elapsed"))
+
+
+@pytest.mark.slow
+def test_demo_reaches_97_percent():
+    run = train_moons(quiet=True)
+    assert run.accuracies[-1] >= 0.97
+
+
+@pytest.mark.parametrize("script", ["activation_derivatives.py", "draw_graph.py"])
+def test_example_scripts_run(tmp_path, script):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "examples", script), "--out", str(tmp_path)],
+                            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout or "matplotlib is not installed" in result.stdout
+
+
+def test_activation_table_matches_the_lecture(capsys):
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        import activation_derivatives
+    finally:
+        sys.path.pop(0)
+    activation_derivatives.print_table()
+    table = capsys.readouterr().out
+    assert "0.25" in table and "4.53958e-05" in table and "8.24461e-09" in table
