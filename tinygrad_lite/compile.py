@@ -204,8 +204,7 @@ class CompiledFunction:
         try:
             value, input_grads, param_grads = self._function(xs, param_values)
         except (ArithmeticError, ValueError) as error:
-            self._explain_failure(xs, error)
-            raise
+            raise self._explain_failure(xs, error) from None
         for p, g in zip(params, param_grads):
             p.grad += g
         return value, list(input_grads)
@@ -214,10 +213,14 @@ class CompiledFunction:
         leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
         return self._f(leaves), leaves
 
-    def _explain_failure(self, xs: list[float], error: Exception) -> None:
-        """Re-run eagerly so that the engine's own, descriptive error is raised instead."""
-        out, _ = self._eager(xs)
-        raise CompileMismatchError(
+    def _explain_failure(self, xs: list[float], error: Exception) -> CompileMismatchError:
+        """Re-run eagerly so that the engine's own, descriptive error is raised instead; if the
+        engine raises nothing, the traced graph no longer matches what f computes."""
+        try:
+            self._eager(xs)
+        except (ArithmeticError, ValueError, TypeError) as eager_error:
+            raise eager_error from None  # shown alone, without the generated code's traceback
+        return CompileMismatchError(
             f"the compiled function raised {type(error).__name__}({error}) but the eager engine did not: "
             "the function's control flow depends on data; compile it again, or use check=True to catch this"
         )
