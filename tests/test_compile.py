@@ -203,3 +203,14 @@ def test_compiled_and_eager_agree_at_extreme_values_errors_included(ops, xs):
         return
     value, grads = compiled(xs)
     assert same(value, expected[0]) and all(same(a, b) for a, b in zip(grads, expected[1]))
+
+
+def test_power_with_live_exponent_differentiates_it_and_refuses_a_negative_base_like_eager():
+    live = tl.compile(lambda v: v[0] ** v[1], [2.0, 3.0])
+    value, grads = live([2.0, 3.0])
+    assert value == 8.0 and grads == [12.0, 8.0 * math.log(2.0)]
+    with pytest.raises(ValueError, match="base >= 0"):
+        live([-2.0, 2.0])
+    constant = tl.compile(lambda v: v[0] ** 2, [2.0])
+    assert constant([-3.0]) == (9.0, [-6.0])
+    assert (Value(2.0) ** Value(3.0)).op == (Value(2.0) ** 3).op == "**"

@@ -103,7 +103,7 @@ FORWARD: dict[str, Callable[[list[str]], str]] = {
     "/": lambda a: f"{a[0]} / {a[1]}",
     "neg": lambda a: f"-{a[0]}",
     "**": lambda a: f"_pow({a[0]}, {a[1]})",
-    "pow": lambda a: f"_pow_of_values({a[0]}, {a[1]})",
+    "pow": lambda a: f"_pow_of_values({a[0]}, {a[1]})",  # ** with a live exponent (see _template_op)
     "exp": lambda a: f"_exp({a[0]})",
     "log": lambda a: f"_log({a[0]})",
     "sigmoid": lambda a: f"_sigmoid({a[0]})",
@@ -315,6 +315,15 @@ def compile(
                             len(order), time.perf_counter() - start)
 
 
+def _template_op(node: Value, constants: set[Value]) -> str:
+    """Which code template a node uses: its op, except that a power whose exponent is live
+    (an input, a parameter or computed) is "pow", which also differentiates the exponent and,
+    like the engine, refuses a negative base."""
+    if node.op == "**" and node.inputs[1] not in constants:
+        return "pow"
+    return node.op
+
+
 def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> str:
     """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)`."""
     names = _Names()
@@ -324,6 +333,8 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     needs_grad: set[Value] = set()
     forward: list[str] = []
     frozen: list[Value] = []
+    constants: set[Value] = set()
+    template_op: dict[Value, str] = {}
 
     input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
     param_names = [names.make(p.label, f"p{i}") for i, p in enumerate(params)]
@@ -340,17 +351,19 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         if node in source_of:
             continue
         if not node.inputs:  # a constant: inline its value
+            constants.add(node)
             source_of[node] = _literal(node.data)
             if node.label:
                 frozen.append(node)
             continue
-        if node.op not in FORWARD:
+        op = template_op[node] = _template_op(node, constants)
+        if op not in FORWARD:
             raise TypeError(f"compile: op {node.op!r} has no code template")
         counter += 1
         name = names.make(node.label, f"v{counter}")
         source_of[node] = name
         args = [source_of[c] for c in node.inputs]
-        forward.append(f"    {name} = {FORWARD[node.op](args)}  # {node.op}")
+        forward.append(f"    {name} = {FORWARD[op](args)}  # {node.op}")
         if any(c in needs_grad for c in node.inputs):
             needs_grad.add(node)
 
@@ -375,7 +388,8 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
             continue
         g = grad_of[node]
         args = [source_of[c] for c in node.inputs]
-        contributions = BACKWARD[node.op](args, source_of[node], g)
+        op = template_op[node]
+        contributions = BACKWARD[op](args, source_of[node], g)
         emitted = False
         for index, term, sign in contributions:
             child = node.inputs[index]
@@ -395,7 +409,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 owned.add(child)
             grad_of[child] = target
             if not emitted:
-                line += f"  # {node.op}: {DERIVATIVE_NOTE[node.op]}"
+                line += f"  # {node.op}: {DERIVATIVE_NOTE[op]}"
                 emitted = True
             backward.append("    " + line)
 

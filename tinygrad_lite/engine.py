@@ -479,8 +479,7 @@ def _checked_pow_of_values(a: float, b: float) -> float:
 
 
 def _pow_value_exponent(base: Value, exponent: Value) -> Value:
-    """base ** exponent with a Value exponent: both get gradients. Its op is "pow", not "**",
-    because it differs from a power with a constant exponent in what it differentiates."""
+    """base ** exponent with a Value exponent: both get gradients."""
     a, b = base.data, exponent.data
     out_data = _checked_pow_of_values(a, b)
 
@@ -490,7 +489,7 @@ def _pow_value_exponent(base: Value, exponent: Value) -> Value:
         if a > 0.0:
             exponent.grad += g * out * math.log(a)
 
-    return _node(out_data, (base, exponent), "pow", backward)
+    return _node(out_data, (base, exponent), "**", backward)
 
 
 def stable_sigmoid(z: float) -> float:

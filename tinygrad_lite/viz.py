@@ -36,7 +36,7 @@ __all__ = ["draw_dot", "render", "find_renderer", "GraphDrawing", "MAX_NODES"]
 MAX_NODES = 500
 """The default limit on boxes in one drawing: above it a layout takes minutes and teaches nothing."""
 
-OP_SYMBOLS = {"linear": "Σ w·x + b", "sum": "Σ", "neg": "−", "*": "×", "/": "÷", "-": "−", "pow": "**"}
+OP_SYMBOLS = {"linear": "Σ w·x + b", "sum": "Σ", "neg": "−", "*": "×", "/": "÷", "-": "−"}
 
 # Border colours tell kinds apart; fills carry either the kind or the gradient.
 KIND_STYLE = {
