@@ -92,3 +92,16 @@ def test_random_expressions_pass_gradcheck(f, xs):
         out = f(v)
         return out if isinstance(out, Value) else out * 1.0
     assert gradcheck(g, xs, atol=1e-5, rtol=1e-3)
+
+
+def test_module_and_function_readings_both_work():
+    import types
+
+    import tinygrad_lite
+
+    assert isinstance(tinygrad_lite.gradcheck, types.ModuleType)
+    assert tinygrad_lite.gradcheck(lambda v: v[0] * v[0], [1.5]) is True
+    assert tinygrad_lite.gradcheck.gradcheck(lambda v: v[0].exp(), [0.5]) is True
+    assert math.isclose(tinygrad_lite.gradcheck.numerical_grad(lambda v: v[0] * v[0], [1.5])[0], 3.0)
+    assert tinygrad_lite.compile(lambda v: v[0] * 3.0, [1.0])([2.0]) == (6.0, [3.0])
+    assert tinygrad_lite.compile.CompiledFunction is tinygrad_lite.CompiledFunction

@@ -15,9 +15,13 @@ from __future__ import annotations
 import importlib
 
 from . import data, losses, nn, optim
-from .compile import CompiledFunction, CompileMismatchError, compile
+from .compile import CompiledFunction, CompileMismatchError
 from .engine import Parameter, Value, paused_gc, topological_order
-from .gradcheck import GradcheckError, gradcheck, numerical_grad
+from .gradcheck import GradcheckError, numerical_grad
+
+# The modules `gradcheck` and `compile` are callable as their main function:
+# tinygrad_lite.gradcheck(f, xs), tinygrad_lite.compile(f, xs).
+from . import compile, gradcheck
 
 __version__ = "0.1.0"
 

@@ -36,6 +36,7 @@ import warnings
 from typing import Callable, Sequence
 
 from . import engine
+from ._callable_module import make_module_callable
 from .engine import Parameter, Value, topological_order
 
 __all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
@@ -430,3 +431,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     lines.append(f"    return {source_of[out]}, ({input_grads_src}{',' if leaves and input_grads else ''}), "
                  f"({param_grads_src}{',' if params else ''})")
     return "\n".join(lines) + "\n"
+
+
+# `tinygrad_lite.compile(f, xs)` calls compile, and the module's other names stay reachable.
+make_module_callable(__name__, compile)
