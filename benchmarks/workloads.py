@@ -212,6 +212,17 @@ def torch_available() -> bool:
     return importable("torch")
 
 
+def _torch_sgd_step(torch, params, loss) -> float:
+    """zero_grad, backward and a plain SGD update, as micrograd's demo does them."""
+    for p in params:
+        p.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= W1_LR * p.grad
+    return loss.item()
+
+
 class TorchScalarW1:
     """W1 with 0-d float64 tensors: the same scalar graph, built by PyTorch's autograd."""
 
@@ -245,13 +256,7 @@ class TorchScalarW1:
         scores = [self._forward(x) for x in inputs]
         data_loss = sum((1 + -yi * si).relu() for yi, si in zip(self.y, scores)) * (1.0 / len(scores))
         loss = data_loss + W1_ALPHA * sum(p * p for p in self.params)
-        for p in self.params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in self.params:
-                p -= W1_LR * p.grad
-        return loss.item()
+        return _torch_sgd_step(torch, self.params, loss)
 
 
 class TorchVectorW1:
@@ -283,13 +288,7 @@ class TorchVectorW1:
                 h = h.relu()
         scores = h[:, 0]
         loss = (1 - self.y * scores).relu().mean() + W1_ALPHA * sum((p * p).sum() for p in self.params)
-        for p in self.params:
-            p.grad = None
-        loss.backward()
-        with torch.no_grad():
-            for p in self.params:
-                p -= W1_LR * p.grad
-        return loss.item()
+        return _torch_sgd_step(torch, self.params, loss)
 
 
 def torch_scalar_w2() -> float:
