@@ -148,3 +148,24 @@ def test_million_node_chain():
     assert y.data == 1_000_001.0
     y.backward()
     assert x.grad == 1.0
+
+
+def test_paused_gc_restores_the_collector_state_even_on_error():
+    from tinygrad_lite import paused_gc
+
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        with paused_gc():
+            assert not gc.isenabled()
+            Value(1.0) / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # it was off before: left off
+    finally:
+        gc.enable()
+    x = Value(2.0)
+    (x * x).backward()  # backward pauses it for its walk and turns it back on
+    assert gc.isenabled() and x.grad == 4.0
