@@ -85,13 +85,18 @@ class CompiledW1(OursW1):
         return loss
 
 
-def ours_w2(chain: int = CHAIN) -> float:
-    x0 = Value(0.3)
+def deep_chain(make_value, chain: int = CHAIN) -> float:
+    """W2 for any engine whose Values are made by `make_value`: returns d x_end / d x_0."""
+    x0 = make_value(0.3)
     x = x0
     for _ in range(chain):
         x = (x * 0.999 + 0.001).tanh()
     x.backward()
     return x0.grad
+
+
+def ours_w2(chain: int = CHAIN) -> float:
+    return deep_chain(Value, chain)
 
 
 def ours_w2_paused(chain: int = CHAIN) -> float:
@@ -192,13 +197,7 @@ class MicrogradW1:
 
 
 def micrograd_w2(chain: int = CHAIN) -> float:
-    MicroValue = _micrograd_value()
-    x0 = MicroValue(0.3)
-    x = x0
-    for _ in range(chain):
-        x = (x * 0.999 + 0.001).tanh()
-    x.backward()
-    return x0.grad
+    return deep_chain(_micrograd_value(), chain)
 
 
 def micrograd_w3(values) -> float:

@@ -88,8 +88,9 @@ class Module:
             raise TypeError(f"load_state_dict needs a dict, got {type(state).__name__}")
         params = self.parameters()
         names = [p.label for p in params]
+        known = set(names)
         missing = [n for n in names if n not in state]
-        unexpected = [k for k in state if k not in set(names)]
+        unexpected = [k for k in state if k not in known]
         if missing or unexpected:
             raise ValueError(
                 f"state dict does not fit this model: missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
