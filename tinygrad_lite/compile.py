@@ -7,7 +7,7 @@
 Training repeats the same graph with new leaf values. Tracing it once and generating flat
 code for it, one assignment per node forward and one per gradient contribution backward,
 with each op's closed-form derivative inlined, removes everything the eager engine pays for
-per node: objects, closures, the graph walk. The code is also a lesson: it is what
+per node: objects, rule calls, the graph walk. The code is also a lesson: it is what
 `backward()` computes, written out.
 
 What is a leaf of the compiled function:
@@ -75,8 +75,8 @@ def _literal(x: float) -> str:
 #
 # forward(a, out) -> expression for the node's value, given its inputs' source names `a`.
 # backward(a, out, g) -> [(input index, contribution, sign)]: the gradient each input receives,
-# in the same order as the engine's closure adds it; sign -1 means the closure subtracts it.
-# Each formula mirrors the closure written under the op in engine.py.
+# in the same order as the engine's backward rule adds it; sign -1 means the rule subtracts it.
+# Each formula mirrors the backward rule written under the op in engine.py.
 
 
 def _fw_sum(a: list[str]) -> str:

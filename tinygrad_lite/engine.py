@@ -1,18 +1,22 @@
 """The scalar autodiff engine: `Value`, its operations and reverse-mode backpropagation.
 
-Every operation builds one new node and gives it a *backward closure*: a small function,
-written right under the forward formula, that receives the gradient of the output
-(dL/d out) and adds each input's share to that input's `.grad` by the chain rule:
+Every operation builds one new node that remembers its inputs and its *backward rule*: a
+small function, written right under the forward formula, that takes the node and adds each
+input's share of the node's gradient to that input's `.grad` by the chain rule:
 
     dL/d input += dL/d out * d out/d input
 
-The closure holds the operation's inputs (and any number it needs, such as the output
-value) but never its own output node: it is handed the output's gradient instead. That
-choice keeps graphs free of reference cycles: when the last reference to a loss goes away,
-reference counting frees the whole graph at once, with no work left for Python's cycle
-collector (which dominates the running time of engines whose closures capture their own
-output). The closures bind what they hold as default arguments, `def backward(g, a=self,
-b=other)`: it reads like the math (`a`, `b`), and is cheaper to create than closure cells.
+A rule is written once per operation and receives its node when it runs, `rule(out)`, so the
+node is the rule's whole environment: `out.grad` is dL/d out, `out.data` the output (used
+where the derivative is cheaper from it, as tanh' = 1 - a**2), `out._a` and `out._b` the
+inputs. Why not a closure per node, as micrograd installs? A closure is three extra objects
+per node (a function and the tuples it keeps) that Python's cycle collector must track, and
+that collector's work grows with the number of tracked objects alive: measured, it was most of
+the time of building a large graph even though the graph holds no cycles. A node that is a
+single object makes every graph cheaper to build and to free.
+
+Nodes reference only their inputs, never their consumers, so graphs hold no reference cycles:
+when the last reference to a loss goes away, reference counting frees the whole graph at once.
 
 Only the standard library is imported here.
 """
@@ -47,7 +51,10 @@ class Value:
     in sets and dicts; `==` is identity too (it is not overridden).
     """
 
-    __slots__ = ("data", "grad", "label", "op", "inputs", "_backward", "__weakref__")
+    # _a, _b: the first and second input of a unary or binary op (None when absent);
+    # _many: the inputs of an n-ary op (sum, linear) as a tuple, else None;
+    # _backward: the op's backward rule, called as rule(node); None for a leaf.
+    __slots__ = ("data", "grad", "label", "op", "_backward", "_a", "_b", "_many", "__weakref__")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(data) is not float:
@@ -58,8 +65,20 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.inputs: tuple[Value, ...] = ()
-        self._backward: Callable[[float], None] | None = None
+        self._backward: Callable[[Value], None] | None = None
+        self._a = self._b = None
+        self._many: tuple[Value, ...] | None = None
+
+    @property
+    def inputs(self) -> tuple[Value, ...]:
+        """The nodes this one was computed from, in order; () for a leaf."""
+        if self._many is not None:
+            return self._many
+        if self._b is not None:
+            return (self._a, self._b)
+        if self._a is not None:
+            return (self._a,)
+        return ()
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""
@@ -69,17 +88,18 @@ class Value:
         return self.data
 
     # ------------------------------------------------------------------ arithmetic
+    # Each op computes its output and makes the node; the rule under it is its derivative.
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _as_value(other, "+")
+        return _node(self.data + other.data, "+", Value._add_backward, self, other)
 
+    def _add_backward(out: Value) -> None:
         # d(a + b)/da = 1, d(a + b)/db = 1
-        def backward(g, a=self, b=other):
-            a.grad += g
-            b.grad += g
-
-        return _node(self.data + other.data, (self, other), "+", backward)
+        g = out.grad
+        out._a.grad += g
+        out._b.grad += g
 
     def __radd__(self, other: Value | float) -> Value:
         return _as_value(other, "+") + self
@@ -87,13 +107,13 @@ class Value:
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _as_value(other, "-")
+        return _node(self.data - other.data, "-", Value._sub_backward, self, other)
 
+    def _sub_backward(out: Value) -> None:
         # d(a - b)/da = 1, d(a - b)/db = -1
-        def backward(g, a=self, b=other):
-            a.grad += g
-            b.grad -= g
-
-        return _node(self.data - other.data, (self, other), "-", backward)
+        g = out.grad
+        out._a.grad += g
+        out._b.grad -= g
 
     def __rsub__(self, other: Value | float) -> Value:
         return _as_value(other, "-") - self
@@ -101,13 +121,13 @@ class Value:
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _as_value(other, "*")
+        return _node(self.data * other.data, "*", Value._mul_backward, self, other)
 
+    def _mul_backward(out: Value) -> None:
         # d(a * b)/da = b, d(a * b)/db = a
-        def backward(g, a=self, b=other):
-            a.grad += g * b.data
-            b.grad += g * a.data
-
-        return _node(self.data * other.data, (self, other), "*", backward)
+        g, a, b = out.grad, out._a, out._b
+        a.grad += g * b.data
+        b.grad += g * a.data
 
     def __rmul__(self, other: Value | float) -> Value:
         return _as_value(other, "*") * self
@@ -117,24 +137,23 @@ class Value:
             other = _as_value(other, "/")
         if other.data == 0.0:
             raise ZeroDivisionError(f"division by zero in Value / Value: {self.data!r} / {other.data!r}")
-        out_data = self.data / other.data
+        return _node(self.data / other.data, "/", Value._div_backward, self, other)
 
+    def _div_backward(out: Value) -> None:
         # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2 = -out/b
-        def backward(g, a=self, b=other, out=out_data):
-            a.grad += g / b.data
-            b.grad -= g * out / b.data
-
-        return _node(out_data, (self, other), "/", backward)
+        g, a, b = out.grad, out._a, out._b
+        a.grad += g / b.data
+        b.grad -= g * out.data / b.data
 
     def __rtruediv__(self, other: Value | float) -> Value:
         return _as_value(other, "/") / self
 
     def __neg__(self) -> Value:
-        # d(-a)/da = -1
-        def backward(g, a=self):
-            a.grad -= g
+        return _node(-self.data, "neg", Value._neg_backward, self)
 
-        return _node(-self.data, (self,), "neg", backward)
+    def _neg_backward(out: Value) -> None:
+        # d(-a)/da = -1
+        out._a.grad -= out.grad
 
     def __pos__(self) -> Value:
         return self
@@ -143,18 +162,25 @@ class Value:
         if isinstance(other, Value):
             return _pow_value_exponent(self, other)
         exponent = _to_float(other, "**")
-        a = self.data
-        out_data = _checked_pow(a, exponent)
-
-        # d(a**n)/da = n * a**(n-1), taken from the output as n * out / a where a != 0
-        def backward(g, base=self, a=a, n=exponent, out=out_data):
-            base.grad += g * _power_slope(a, n, out)
-
+        out_data = _checked_pow(self.data, exponent)
         # The constant exponent is kept as a leaf so that drawings and compiled code see it.
-        return _node(out_data, (self, Value(exponent)), "**", backward)
+        return _node(out_data, "**", Value._pow_backward, self, _leaf(exponent))
+
+    def _pow_backward(out: Value) -> None:
+        # d(a**n)/da = n * a**(n-1), taken from the output as n * out / a where a != 0
+        base = out._a
+        base.grad += out.grad * _power_slope(base.data, out._b.data, out.data)
 
     def __rpow__(self, other: Value | float) -> Value:
         return _pow_value_exponent(_as_value(other, "**"), self)
+
+    def _pow_of_values_backward(out: Value) -> None:
+        # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * ln(a), taken as 0 at a = 0 (as PyTorch does)
+        g, base, exponent = out.grad, out._a, out._b
+        a = base.data
+        base.grad += g * _power_slope(a, exponent.data, out.data)
+        if a > 0.0:
+            exponent.grad += g * out.data * math.log(a)
 
     # ------------------------------------------------------------------ functions
 
@@ -164,80 +190,74 @@ class Value:
             out_data = math.exp(self.data)
         except OverflowError:
             raise OverflowError(f"exp overflow: exp({self.data!r}) is larger than the largest float") from None
+        return _node(out_data, "exp", Value._exp_backward, self)
 
+    def _exp_backward(out: Value) -> None:
         # d exp(z)/dz = exp(z), the output itself
-        def backward(g, z=self, out=out_data):
-            z.grad += g * out
-
-        return _node(out_data, (self,), "exp", backward)
+        out._a.grad += out.grad * out.data
 
     def log(self) -> Value:
         """Natural logarithm. Raises ValueError for self <= 0."""
         a = self.data
         if not a > 0.0 and a == a:  # NaN propagates like float; zero and negatives are errors
             raise ValueError(f"log of a non-positive value: log({a!r}) is undefined (needs a value > 0)")
-        out_data = math.log(a) if a == a else a
+        return _node(math.log(a) if a == a else a, "log", Value._log_backward, self)
 
+    def _log_backward(out: Value) -> None:
         # d log(z)/dz = 1/z
-        def backward(g, z=self, a=a):
-            z.grad += g / a
-
-        return _node(out_data, (self,), "log", backward)
+        z = out._a
+        z.grad += out.grad / z.data
 
     def sigmoid(self) -> Value:
         """Logistic sigmoid 1/(1+e^-z), computed without overflow for any z (z = -1000 gives 0.0)."""
-        out_data = stable_sigmoid(self.data)
+        return _node(stable_sigmoid(self.data), "sigmoid", Value._sigmoid_backward, self)
 
-        # d sigmoid(z)/dz = a * (1 - a) with a = sigmoid(z)
-        def backward(g, z=self, a=out_data):
-            z.grad += g * a * (1.0 - a)
-
-        return _node(out_data, (self,), "sigmoid", backward)
+    def _sigmoid_backward(out: Value) -> None:
+        # d sigmoid(z)/dz = a * (1 - a) with a = sigmoid(z), the output
+        a = out.data
+        out._a.grad += out.grad * a * (1.0 - a)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; exact and finite for any z (math.tanh saturates to +-1)."""
-        out_data = math.tanh(self.data)
+        return _node(math.tanh(self.data), "tanh", Value._tanh_backward, self)
 
-        # d tanh(z)/dz = 1 - a**2 with a = tanh(z)
-        def backward(g, z=self, a=out_data):
-            z.grad += g * (1.0 - a * a)
-
-        return _node(out_data, (self,), "tanh", backward)
+    def _tanh_backward(out: Value) -> None:
+        # d tanh(z)/dz = 1 - a**2 with a = tanh(z), the output
+        a = out.data
+        out._a.grad += out.grad * (1.0 - a * a)
 
     def softplus(self) -> Value:
         """log(1 + e^z), computed as max(z, 0) + log1p(e^-|z|): finite and exact for any z."""
         z = self.data
         out_data = (z if z > 0.0 else 0.0) + math.log1p(math.exp(-abs(z)))
+        return _node(out_data, "softplus", Value._softplus_backward, self)
 
+    def _softplus_backward(out: Value) -> None:
         # d softplus(z)/dz = sigmoid(z)
-        def backward(g, x=self, z=z):
-            x.grad += g * stable_sigmoid(z)
-
-        return _node(out_data, (self,), "softplus", backward)
+        z = out._a
+        z.grad += out.grad * stable_sigmoid(z.data)
 
     def relu(self) -> Value:
         """max(z, 0). Its derivative at exactly z = 0 is taken as 0, as PyTorch does. NaN stays NaN."""
         z = self.data
-        out_data = z if z > 0.0 or z != z else 0.0
+        return _node(z if z > 0.0 or z != z else 0.0, "relu", Value._relu_backward, self)
 
-        # d relu(z)/dz = 1 if z > 0 else 0
-        def backward(g, x=self, z=z):
-            if z > 0.0:
-                x.grad += g
-
-        return _node(out_data, (self,), "relu", backward)
+    def _relu_backward(out: Value) -> None:
+        # d relu(z)/dz = 1 if z > 0 else 0; the output is > 0 exactly when z is
+        if out.data > 0.0:
+            out._a.grad += out.grad
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """z if z > 0 else slope * z. Its derivative at exactly z = 0 is `slope`, as in PyTorch."""
         slope = _to_float(slope, "leaky_relu slope")
         z = self.data
-        out_data = z if z > 0.0 else slope * z
+        # The slope is kept as a leaf input so that drawings and compiled code see it.
+        return _node(z if z > 0.0 else slope * z, "leaky_relu", Value._leaky_relu_backward, self, _leaf(slope))
 
+    def _leaky_relu_backward(out: Value) -> None:
         # d leaky_relu(z)/dz = 1 if z > 0 else slope
-        def backward(g, x=self, z=z, slope=slope):
-            x.grad += g if z > 0.0 else g * slope
-
-        return _node(out_data, (self, Value(slope)), "leaky_relu", backward)
+        z, g = out._a, out.grad
+        z.grad += g if z.data > 0.0 else g * out._b.data
 
     # ------------------------------------------------------------------ n-ary nodes
 
@@ -253,13 +273,13 @@ class Value:
         total = terms[0].data
         for term in terms[1:]:
             total += term.data
+        return _node_of_many(total, "sum", Value._sum_backward, terms)
 
+    def _sum_backward(out: Value) -> None:
         # d(sum of x_i)/dx_i = 1
-        def backward(g, terms=terms):
-            for term in terms:
-                term.grad += g
-
-        return _node(total, terms, "sum", backward)
+        g = out.grad
+        for term in out._many:
+            term.grad += g
 
     @staticmethod
     def linear(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value) -> Value:
@@ -277,22 +297,23 @@ class Value:
         total = bias.data
         for w, x in zip(ws, xs):
             total += w.data * x.data
+        return _node_of_many(total, "linear", Value._linear_backward, (bias,) + ws + xs)
 
+    def _linear_backward(out: Value) -> None:
         # d/db = 1, d/dw_i = x_i, d/dx_i = w_i
-        def backward(g, bias=bias, ws=ws, xs=xs):
-            bias.grad += g
-            for w, x in zip(ws, xs):
-                w.grad += g * x.data
-                x.grad += g * w.data
-
-        return _node(total, (bias,) + ws + xs, "linear", backward)
+        g, inputs = out.grad, out._many
+        n = len(inputs) // 2
+        inputs[0].grad += g
+        for w, x in zip(inputs[1:n + 1], inputs[n + 1:]):
+            w.grad += g * x.data
+            x.grad += g * w.data
 
     # ------------------------------------------------------------------ backpropagation
 
     def backward(self) -> None:
         """Fill in d(self)/d(node) for every node of the graph below `self`, by the chain rule.
 
-        The output's gradient is seeded with 1.0 and every node's closure runs once, after all
+        The output's gradient is seeded with 1.0 and every node's rule runs once, after all
         nodes that consumed it have passed their share back (reverse topological order, found
         without recursion, so graphs of any depth work).
 
@@ -310,7 +331,7 @@ class Value:
                 node.grad = 0.0
             self.grad = 1.0
             for node in reversed(order):
-                node._backward(node.grad)
+                node._backward(node)
 
     def zero_grad(self) -> None:
         """Set the gradient of every node in the graph below (and including) this one to 0.0."""
@@ -360,9 +381,19 @@ def _post_order(root: Value, interior_only: bool) -> list[Value]:
         mark(node)
         push(node)
         push(None)
-        for child in reversed(node.inputs):  # reversed: inputs are then visited in order
-            if (keep_leaves or child._backward is not None) and child not in visited:
-                push(child)
+        # Inputs are pushed last to first, so that they are visited in order.
+        many = node._many
+        if many is not None:
+            for child in reversed(many):
+                if (keep_leaves or child._backward is not None) and child not in visited:
+                    push(child)
+            continue
+        child = node._b
+        if child is not None and (keep_leaves or child._backward is not None) and child not in visited:
+            push(child)
+        child = node._a
+        if child is not None and (keep_leaves or child._backward is not None) and child not in visited:
+            push(child)
     return order
 
 
@@ -372,9 +403,9 @@ def paused_gc() -> Iterator[None]:
 
     Graphs of Values hold no reference cycles (they are freed by reference counting), but
     building a large one still makes Python's collector run full collections that walk every
-    live node, repeatedly: measured, most of the time spent building a 300,000-node graph.
-    `backward()` pauses it for its walk; wrap graph-building code in it as well when a graph
-    is large:
+    live object, repeatedly: with 300,000 nodes alive that is still a large share of the time
+    of building them. `backward()` pauses it for its walk; wrap graph-building code in it as
+    well when a graph is large:
 
         with paused_gc():
             loss = model_loss(...)
@@ -395,15 +426,35 @@ def paused_gc() -> Iterator[None]:
 # ---------------------------------------------------------------------- helpers
 
 
-def _node(data: float, inputs: tuple[Value, ...], op: str, backward: Callable[[float], None] | None) -> Value:
-    """Make a node without `Value.__init__`'s checks: `data` is already a float."""
+def _node(data: float, op: str, backward: Callable[[Value], None], a: Value | None, b: Value | None = None) -> Value:
+    """Make the node of a unary or binary op without `Value.__init__`'s checks: `data` is a float."""
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out.op = op
-    out.inputs = inputs
     out._backward = backward
+    out._a = a
+    out._b = b
+    out._many = None
+    return out
+
+
+def _node_of_many(data: float, op: str, backward: Callable[[Value], None], inputs: tuple[Value, ...]) -> Value:
+    """Make the node of an n-ary op (sum, linear) over `inputs`."""
+    out = _node(data, op, backward, None)
+    out._many = inputs
+    return out
+
+
+def _leaf(data: float) -> Value:
+    """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
+    out = _new_object(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = ""
+    out._backward = out._a = out._b = out._many = None
     return out
 
 
@@ -422,11 +473,11 @@ def _to_float(x: object, where: str) -> float:
 def _as_value(x: object, op: str) -> Value:
     """Wrap a plain number operand of `op` in a leaf Value (a constant); pass Values through."""
     if type(x) is float:  # the common case, a constant such as the 0.5 in `x * 0.5`
-        return _node(x, (), "", None)
+        return _leaf(x)
     if isinstance(x, Value):
         return x
     if isinstance(x, numbers.Real):
-        return _node(_to_float(x, f"Value {op}"), (), "", None)
+        return _leaf(_to_float(x, f"Value {op}"))
     raise TypeError(
         f"unsupported operand for Value {op}: {type(x).__name__} {x!r}; use an int, float or Value"
     )
@@ -479,17 +530,9 @@ def _checked_pow_of_values(a: float, b: float) -> float:
 
 
 def _pow_value_exponent(base: Value, exponent: Value) -> Value:
-    """base ** exponent with a Value exponent: both get gradients."""
-    a, b = base.data, exponent.data
-    out_data = _checked_pow_of_values(a, b)
-
-    # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * ln(a), taken as 0 at a = 0 (as PyTorch does)
-    def backward(g, base=base, exponent=exponent, a=a, b=b, out=out_data):
-        base.grad += g * _power_slope(a, b, out)
-        if a > 0.0:
-            exponent.grad += g * out * math.log(a)
-
-    return _node(out_data, (base, exponent), "**", backward)
+    """base ** exponent with a Value exponent: both get gradients (rule: Value._pow_of_values_backward)."""
+    out_data = _checked_pow_of_values(base.data, exponent.data)
+    return _node(out_data, "**", Value._pow_of_values_backward, base, exponent)
 
 
 def stable_sigmoid(z: float) -> float:

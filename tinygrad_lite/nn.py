@@ -1,7 +1,7 @@
 """Neural networks built from Values: Module, Neuron, Layer, MLP, and saving them as JSON.
 
 A neuron computes  a = g(b + sum_i w_i x_i).  The weighted sum is one n-ary `linear` node
-(its closure loops over the terms) rather than 2n binary nodes: the same arithmetic in the
+(its backward rule loops over the terms) rather than 2n binary nodes: the same arithmetic in the
 same order, ten times fewer objects.
 
 Every parameter and every neuron output gets a label such as "L1.N3.w0", "L1.N3.z" (the
