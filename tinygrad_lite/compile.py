@@ -328,8 +328,6 @@ def _template_op(node: Value, constants: set[Value]) -> str:
 def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> str:
     """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)`."""
     names = _Names()
-    input_index = {leaf: i for i, leaf in enumerate(leaves)}
-    param_index = {p: i for i, p in enumerate(params)}
     source_of: dict[Value, str] = {}  # how the code refers to a node's value
     needs_grad: set[Value] = set()
     forward: list[str] = []

@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import Iterable
 
 import graphviz
 
