@@ -111,6 +111,18 @@ def test_bad_construction_and_calls():
         model([1.0, "a"])
 
 
+@pytest.mark.parametrize("module", [nn.Neuron(2, rng=random.Random(0)), nn.Layer(2, 3, rng=random.Random(0)), nn.MLP(2, [3, 1], seed=0)])
+def test_modules_take_any_iterable_of_inputs_and_refuse_a_single_number(module):
+    as_list = module([0.5, -1.0])
+    from_generator = module(v for v in (0.5, -1.0))
+    flat = lambda out: [v.data for v in out] if isinstance(out, list) else [out.data]  # noqa: E731
+    assert flat(as_list) == flat(from_generator) == flat(module((0.5, -1)))
+    with pytest.raises(TypeError, match="wrap it"):
+        module(0.5)
+    with pytest.raises(ValueError, match="expects 2 inputs, got 1"):
+        module(iter([0.5]))
+
+
 def test_save_load_round_trip(tmp_path):
     model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
     path = tmp_path / "model.json"

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import random
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .engine import Parameter, Value, _to_float
 
@@ -137,9 +137,8 @@ class Neuron(Module):
         self._z_label = f"{name}.z"
         self._a_label = f"{name}.a"
 
-    def __call__(self, x: Sequence[Value | float]) -> Value:
-        if len(x) != self.nin:
-            raise ValueError(f"{self.name} expects {self.nin} inputs, got {len(x)}")
+    def __call__(self, x: Iterable[Value | float]) -> Value:
+        x = _input_list(x, self.name, self.nin)
         z = Value.linear(self.w, x, self.b)
         z.label = self._z_label
         if self._activate is None:
@@ -175,9 +174,9 @@ class Layer(Module):
             Neuron(nin, activation, init=init, rng=rng, fan_out=nout, name=f"{name}.N{j}") for j in range(nout)
         ]
 
-    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+    def __call__(self, x: Iterable[Value | float]) -> list[Value]:
         # Wrap plain numbers once, so all neurons share one leaf per input (and a drawing shows it so).
-        x = [v if isinstance(v, Value) else Value(v) for v in x]
+        x = [v if isinstance(v, Value) else Value(v) for v in _input_list(x, "Layer", self.nin)]
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self) -> list[Parameter]:
@@ -241,9 +240,8 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activations[i], init=init, rng=rng, name=f"L{i}") for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        if isinstance(x, (Value, int, float)):
-            raise TypeError(f"MLP expects a list of {self.nin} inputs, got a single {type(x).__name__}; wrap it: [x]")
+    def __call__(self, x: Iterable[Value | float]) -> Value | list[Value]:
+        x = _input_list(x, "MLP", self.nin)
         for layer in self.layers:
             x = layer(x)
         return x[0] if len(x) == 1 else x
@@ -262,6 +260,20 @@ class MLP(Module):
     def __repr__(self) -> str:
         layers = ", ".join(repr(layer) for layer in self.layers)
         return f"MLP({self.nin}, {self.nouts}: [{layers}], {len(self.parameters())} parameters)"
+
+
+def _input_list(x: object, who: str, nin: int) -> list | tuple:
+    """The inputs of a module call as a list or tuple of length `nin`, or a clear error.
+
+    Any iterable is accepted (a generator, a numpy row); a single number is refused with a hint.
+    """
+    if not isinstance(x, (list, tuple)):
+        if isinstance(x, (Value, int, float)) or not hasattr(x, "__iter__"):
+            raise TypeError(f"{who} expects a list of {nin} inputs, got a single {type(x).__name__}; wrap it: [x]")
+        x = list(x)
+    if len(x) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
+    return x
 
 
 def _check_positive_int(n: object, name: str) -> None:
