@@ -1,0 +1,93 @@
+"""What Python's cycle collector costs tinygrad_lite on W2 and W3, under different settings.
+
+    python benchmarks/gc_policy.py            # 3 interleaved rounds
+    python benchmarks/gc_policy.py --rounds 5
+
+Our graphs hold no reference cycles, yet building one of 300,000-400,000 nodes with the
+collector at CPython's default thresholds (700, 10, 10) spends most of its time in collections
+that find nothing to free. This script measures the engine under settings a user (or the
+library, process-wide) could choose, against micrograd at the default in the same run, to
+inform that choice. Each setting is applied only around its own timed run and then restored.
+Run it with the peers installed (torch is imported when present, as in run.py, because its
+objects make every full collection longer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import workloads as W  # noqa: E402
+
+SETTINGS = {
+    "default (700, 10, 10)": (700, 10, 10),
+    "thresholds (10000, 10, 10)": (10_000, 10, 10),
+    "thresholds (50000, 20, 10)": (50_000, 20, 10),
+    "collector off (paused_gc)": None,
+}
+
+
+def timed_with(setting, fn) -> float:
+    saved, was_enabled = gc.get_threshold(), gc.isenabled()
+    gc.collect()
+    if setting is None:
+        gc.disable()
+    else:
+        gc.set_threshold(*setting)
+    try:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    finally:
+        gc.set_threshold(*saved)
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+def run(rounds: int) -> None:
+    if not W.micrograd_available():
+        sys.exit("micrograd is needed for the ratios: pip install micrograd==0.1.0")
+    if W.torch_available():
+        import torch  # noqa: F401  (as in run.py: the process the ratios are quoted from)
+    values = W.wide_data()
+    workloads = {
+        "W2": (W.ours_w2, W.micrograd_w2),
+        "W3": (lambda: W.ours_w3(values), lambda: W.micrograd_w3(values)),
+    }
+    print(f"objects tracked by the collector before the runs: {len(gc.get_objects()):,}")
+    for name, (ours, micrograd) in workloads.items():
+        times: dict[str, list[float]] = {setting: [] for setting in SETTINGS}
+        reference: list[float] = []
+        for _ in range(rounds):
+            reference.append(timed_with(SETTINGS["default (700, 10, 10)"], micrograd))
+            for setting, thresholds in SETTINGS.items():
+                times[setting].append(timed_with(thresholds, ours))
+        base = statistics.median(reference)
+        print(f"\n{name}: micrograd 0.1.0 at the default thresholds {base:.3f} s")
+        for setting, ts in times.items():
+            median = statistics.median(ts)
+            print(f"  tinygrad_lite, {setting:<28} {median:7.3f} s  {base / median:5.1f}x micrograd")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    sys.setrecursionlimit(1_000_000)  # micrograd's topological sort recurses once per node
+    threading.stack_size(1 << 30)
+    worker = threading.Thread(target=run, args=(args.rounds,))
+    worker.start()
+    worker.join()
+
+
+if __name__ == "__main__":
+    main()
