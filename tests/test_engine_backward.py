@@ -190,3 +190,20 @@ def test_paused_gc_restores_the_collector_state_even_on_error():
     x = Value(2.0)
     (x * x).backward()  # backward pauses it for its walk and turns it back on
     assert gc.isenabled() and x.grad == 4.0
+
+
+def test_a_graph_can_be_deep_copied_and_pickled_and_differentiated_there():
+    import copy
+    import pickle
+
+    a, b = Value(2.0, "a"), Value(-0.5, "b")
+    y = (a * b + a.tanh()).sigmoid() * Value.sum([a, b, a]) + (a**b).log()
+    y.backward()
+    expected = (a.grad, b.grad)
+    for clone in (copy.deepcopy(y), pickle.loads(pickle.dumps(y))):
+        leaves = {n.label: n for n in topological_order(clone) if n.label}
+        for leaf in leaves.values():
+            leaf.grad = 0.0
+        clone.backward()
+        assert clone.data == y.data and (leaves["a"].grad, leaves["b"].grad) == expected
+    assert (a.grad, b.grad) == expected  # the original is untouched
