@@ -4,7 +4,7 @@
     python benchmarks/gc_policy.py --rounds 5
 
 Our graphs hold no reference cycles, yet building one of 300,000-400,000 nodes with the
-collector at CPython's default thresholds (700, 10, 10) spends most of its time in collections
+collector at CPython 3.11's default thresholds (700, 10, 10) spends most of its time in collections
 that find nothing to free. This script measures the engine under settings a user (or the
 library, process-wide) could choose, against micrograd at the default in the same run, to
 inform that choice. Each setting is applied only around its own timed run and then restored.
@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import workloads as W  # noqa: E402
 
 SETTINGS = {
-    "default (700, 10, 10)": (700, 10, 10),
+    f"default {gc.get_threshold()}": gc.get_threshold(),  # (700, 10, 10) up to Python 3.12
     "thresholds (10000, 10, 10)": (10_000, 10, 10),
     "thresholds (50000, 20, 10)": (50_000, 20, 10),
     "collector off (paused_gc)": None,
@@ -68,7 +68,7 @@ def run(rounds: int) -> None:
         times: dict[str, list[float]] = {setting: [] for setting in SETTINGS}
         reference: list[float] = []
         for _ in range(rounds):
-            reference.append(timed_with(SETTINGS["default (700, 10, 10)"], micrograd))
+            reference.append(timed_with(gc.get_threshold(), micrograd))
             for setting, thresholds in SETTINGS.items():
                 times[setting].append(timed_with(thresholds, ours))
         base = statistics.median(reference)
