@@ -14,6 +14,17 @@ from tinygrad_lite import CompileMismatchError, Parameter, Value, data, losses, 
 from test_gradcheck import expressions
 
 
+@pytest.fixture(autouse=True, scope="module", params=[None, 3], ids=["one function", "parts of 3 lines"])
+def lines_per_function(request):
+    """Every test runs twice: as generated for small graphs, and cut into parts as long code is."""
+    module = tl.compile
+    saved = module._MAX_LINES_PER_FUNCTION
+    if request.param is not None:
+        module._MAX_LINES_PER_FUNCTION = request.param
+    yield request.param
+    module._MAX_LINES_PER_FUNCTION = saved
+
+
 def eager(f, xs):
     leaves = [Value(x) for x in xs]
     out = f(leaves)
@@ -214,3 +225,25 @@ def test_power_with_live_exponent_differentiates_it_and_refuses_a_negative_base_
     constant = tl.compile(lambda v: v[0] ** 2, [2.0])
     assert constant([-3.0]) == (9.0, [-6.0])
     assert (Value(2.0) ** Value(3.0)).op == (Value(2.0) ** 3).op == "**"
+
+
+def test_long_code_is_cut_into_parts(lines_per_function):
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+    compiled = tl.compile(lambda v: model(v), [0.5, -0.5])
+    parts = compiled.source.count("def _part")
+    if lines_per_function is None:
+        assert parts == 0 and compiled.source.count("\ndef ") == 0
+    else:
+        assert parts > 5 and "def _part1(_live):" in compiled.source
+    value, grads = compiled([0.25, 0.75])
+    assert (value, grads) == eager(lambda v: model(v), [0.25, 0.75])
+
+
+def test_sums_of_thousands_of_terms_compile_in_the_same_order():
+    # One expression of 3,000 additions nests too deeply for Python's compiler.
+    def f(v):
+        ws = [Value(0.001 * i) for i in range(100)]
+        return Value.sum([v[0] * (i + 0.5) for i in range(3000)]) + Value.linear(ws, [v[1]] * 100, v[0])
+
+    compiled = tl.compile(f, [0.3, -0.7])
+    assert compiled([0.1, 0.2]) == eager(f, [0.1, 0.2])

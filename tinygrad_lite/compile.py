@@ -37,6 +37,7 @@ from typing import Callable, Sequence
 
 from . import engine
 from ._callable_module import make_module_callable
+from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
 from .engine import Parameter, Value, topological_order
 
 __all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
@@ -61,6 +62,10 @@ _NAMESPACE = {
 }
 
 
+# Longer generated code is cut into part functions of this many lines (see _split).
+_MAX_LINES_PER_FUNCTION = 100_000
+
+
 def _literal(x: float) -> str:
     """A float as source text that evaluates to exactly the same float."""
     if x != x:
@@ -79,13 +84,19 @@ def _literal(x: float) -> str:
 # Each formula mirrors the backward rule written under the op in engine.py.
 
 
-def _fw_sum(a: list[str]) -> str:
-    return " + ".join(a)
+def _sum_terms(a: list[str]) -> list[str]:
+    return a
 
 
-def _fw_linear(a: list[str]) -> str:
+def _linear_terms(a: list[str]) -> list[str]:
     n = (len(a) - 1) // 2
-    return " + ".join([a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)])
+    return [a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)]
+
+
+# n-ary ops: the terms added left to right. Their code is written over several lines when long,
+# because one expression of thousands of additions nests too deeply for Python's compiler.
+TERMS: dict[str, Callable[[list[str]], list[str]]] = {"sum": _sum_terms, "linear": _linear_terms}
+_TERMS_PER_LINE = 32
 
 
 def _bw_linear(a: list[str], out: str, g: str) -> list[tuple[int, str, int]]:
@@ -112,8 +123,8 @@ FORWARD: dict[str, Callable[[list[str]], str]] = {
     "relu": lambda a: f"({a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0)",
     "leaky_relu": lambda a: f"({a[0]} if {a[0]} > 0.0 else {a[1]} * {a[0]})",
     "softplus": lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0) + _log1p(_exp(-abs({a[0]})))",
-    "sum": _fw_sum,
-    "linear": _fw_linear,
+    "sum": lambda a: " + ".join(_sum_terms(a)),
+    "linear": lambda a: " + ".join(_linear_terms(a)),
 }
 
 BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]] = {
@@ -308,12 +319,22 @@ def compile(
         if isinstance(node, Parameter) and node not in known:
             known.add(node)
             param_list.append(node)
-    source = _generate(order, out, leaves, param_list, input_grads)
-    code = builtins.compile(source, "<tinygrad_lite.compile>", "exec")
-    namespace = dict(_NAMESPACE)
-    exec(code, namespace)
+    sources = _generate(order, out, leaves, param_list, input_grads)
+    namespace = dict(_NAMESPACE, **_SPLIT_NAMESPACE)
+    for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
+        exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
+    source = "\n".join(sources)
     return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
                             len(order), time.perf_counter() - start)
+
+
+def _long_sum(name: str, terms: list[str], op: str) -> list[str]:
+    """`name = t0 + t1 + ...` as several lines, added in the same order: name = name + ... ."""
+    k = _TERMS_PER_LINE
+    lines = [f"    {name} = {' + '.join(terms[:k])}  # {op}"]
+    for i in range(k, len(terms), k):
+        lines.append(f"    {name} = {' + '.join([name] + terms[i:i + k])}")
+    return lines
 
 
 def _template_op(node: Value, constants: set[Value]) -> str:
@@ -325,8 +346,9 @@ def _template_op(node: Value, constants: set[Value]) -> str:
     return node.op
 
 
-def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> str:
-    """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)`."""
+def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> list[str]:
+    """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)`: one
+    function, or for a long one, its parts and the function running them (see _split)."""
     names = _Names()
     source_of: dict[Value, str] = {}  # how the code refers to a node's value
     needs_grad: set[Value] = set()
@@ -362,7 +384,10 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         name = names.make(node.label, f"v{counter}")
         source_of[node] = name
         args = [source_of[c] for c in node.inputs]
-        forward.append(f"    {name} = {FORWARD[op](args)}  # {node.op}")
+        if op in TERMS and len(node.inputs) > _TERMS_PER_LINE:
+            forward += _long_sum(name, TERMS[op](args), node.op)
+        else:
+            forward.append(f"    {name} = {FORWARD[op](args)}  # {node.op}")
         if any(c in needs_grad for c in node.inputs):
             needs_grad.add(node)
 
@@ -415,20 +440,21 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     def grad_expr(node: Value) -> str:
         return grad_of.get(node, "0.0")
 
-    lines = ["def compiled(inputs, params):"]
+    prologue = []
     if leaves:
-        lines.append(f"    {', '.join(input_names)}, = inputs")
+        prologue.append(f"    {', '.join(input_names)}, = inputs")
     if params:
-        lines.append(f"    {', '.join(param_names)}, = params")
-    lines.append("    # forward: one line per node")
-    lines += forward
-    lines.append("    # backward: the chain rule, one line per gradient contribution")
-    lines += backward
+        prologue.append(f"    {', '.join(param_names)}, = params")
+    body = ["    # forward: one line per node"] + forward
+    body += ["    # backward: the chain rule, one line per gradient contribution"] + backward
     input_grads_src = ", ".join(grad_expr(leaf) for leaf in leaves) if input_grads else ""
     param_grads_src = ", ".join(grad_expr(p) for p in params)
-    lines.append(f"    return {source_of[out]}, ({input_grads_src}{',' if leaves and input_grads else ''}), "
-                 f"({param_grads_src}{',' if params else ''})")
-    return "\n".join(lines) + "\n"
+    epilogue = [f"    return {source_of[out]}, ({input_grads_src}{',' if leaves and input_grads else ''}), "
+                f"({param_grads_src}{',' if params else ''})"]
+    if len(body) <= _MAX_LINES_PER_FUNCTION:
+        return ["\n".join(["def compiled(inputs, params):"] + prologue + body + epilogue) + "\n"]
+    variables = set(input_names) | set(param_names) | set(source_of.values()) | {"g_" + v for v in source_of.values()}
+    return split_function("compiled", "inputs, params", prologue, body, epilogue, variables, _MAX_LINES_PER_FUNCTION)
 
 
 # `tinygrad_lite.compile(f, xs)` calls compile, and the module's other names stay reachable.
