@@ -192,6 +192,16 @@ def test_paused_gc_restores_the_collector_state_even_on_error():
     assert gc.isenabled() and x.grad == 4.0
 
 
+def test_paused_gc_as_a_decorator():
+    from tinygrad_lite import paused_gc
+
+    @paused_gc()
+    def step():
+        return gc.isenabled()
+
+    assert step() is False and step() is False and gc.isenabled()
+
+
 def test_a_graph_can_be_deep_copied_and_pickled_and_differentiated_there():
     import copy
     import pickle

@@ -411,6 +411,7 @@ def paused_gc() -> Iterator[None]:
             loss = model_loss(...)
             loss.backward()
 
+    It is also a decorator: `@paused_gc()` above a function that runs a training step.
     Code inside that creates cycles of its own (not Values) leaves them for the next
     collection after the block: nothing is lost.
     """
