@@ -130,8 +130,8 @@ def test_a_node_holds_its_inputs_and_a_shared_stateless_rule():
         held_values = [h for h in gc.get_referents(out) if isinstance(h, Value)]
         held_values += [v for h in gc.get_referents(out) if isinstance(h, tuple) for v in h]
         assert out not in held_values and set(held_values) == set(out.inputs), out.op
-        rule = out._backward
-        assert rule is again._backward, out.op  # one rule per op, not one per node
+        rule = out._backward_rule
+        assert rule is again._backward_rule, out.op  # one rule per op, not one per node
         assert rule.__closure__ is None and rule.__defaults__ is None, out.op
 
 
@@ -217,3 +217,39 @@ def test_a_graph_can_be_deep_copied_and_pickled_and_differentiated_there():
         clone.backward()
         assert clone.data == y.data and (leaves["a"].grad, leaves["b"].grad) == expected
     assert (a.grad, b.grad) == expected  # the original is untouched
+
+
+def _lecture_neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2, b = Value(-3.0, label="w1"), Value(1.0, label="w2"), Value(6.8813735870195432, label="b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
+    return n.tanh(), [n, b, x1w1x2w2, x2w2, x1w1], [x1, x2, w1, w2]
+
+
+def test_stepping_through_backprop_by_hand_as_in_micrograd():
+    o, interior, leaves = _lecture_neuron()
+    o.grad = 1.0
+    o._backward()
+    for node in interior:  # reverse topological order, one rule at a time
+        node._backward()
+    by_hand = [leaf.grad for leaf in leaves]
+    o2, _, leaves2 = _lecture_neuron()
+    o2.backward()
+    assert by_hand == [leaf.grad for leaf in leaves2]
+    assert math.isclose(by_hand[0], -1.5, rel_tol=1e-9)  # dL/dx1 = w1 * (1 - o**2)
+
+
+def test_micrograd_style_graph_tracing_works():
+    o, _, _ = _lecture_neuron()
+    nodes, edges, stack = set(), set(), [o]
+    while stack:  # micrograd's trace(), written without recursion
+        v = stack.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                stack.append(child)
+    assert len(nodes) == 10 and len(edges) == 9
+    assert o._op == "tanh" and o._prev == {o.inputs[0]}

@@ -28,7 +28,7 @@ def test_gradcheck_catches_relu_at_its_kink():
 def test_gradcheck_catches_a_wrong_derivative():
     def wrong_square(v):
         out = v[0] * 1.0
-        out._backward = lambda node: setattr(v[0], "grad", v[0].grad + node.grad)  # claims d(x^2)/dx = 1
+        out._backward_rule = lambda node: setattr(v[0], "grad", v[0].grad + node.grad)  # claims d(x^2)/dx = 1
         out.data = v[0].data ** 2
         return out
 

@@ -53,8 +53,8 @@ class Value:
 
     # _a, _b: the first and second input of a unary or binary op (None when absent);
     # _many: the inputs of an n-ary op (sum, linear) as a tuple, else None;
-    # _backward: the op's backward rule, called as rule(node); None for a leaf.
-    __slots__ = ("data", "grad", "label", "op", "_backward", "_a", "_b", "_many", "__weakref__")
+    # _backward_rule: the op's backward rule, called as rule(node); None for a leaf.
+    __slots__ = ("data", "grad", "label", "op", "_backward_rule", "_a", "_b", "_many", "__weakref__")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(data) is not float:
@@ -65,7 +65,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self._backward: Callable[[Value], None] | None = None
+        self._backward_rule: Callable[[Value], None] | None = None
         self._a = self._b = None
         self._many: tuple[Value, ...] | None = None
 
@@ -79,6 +79,26 @@ class Value:
         if self._a is not None:
             return (self._a,)
         return ()
+
+    def _backward(self) -> None:
+        """Run this node's backward rule once: add its share of `self.grad` to its inputs' grads.
+
+        micrograd's name, kept so that the lecture's way of stepping through backpropagation by
+        hand works (`o.grad = 1.0; o._backward(); n._backward(); ...`). `backward()` does the
+        whole walk; this is one step of it. Nothing happens for a leaf.
+        """
+        if self._backward_rule is not None:
+            self._backward_rule(self)
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The inputs as a set, as micrograd names them (for code written against micrograd)."""
+        return set(self.inputs)
+
+    @property
+    def _op(self) -> str:
+        """The op, as micrograd names it (for code written against micrograd)."""
+        return self.op
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""
@@ -322,7 +342,7 @@ class Value:
         reason to call `zero_grad()` (or an optimiser's) between steps. Interior nodes are
         reset at the start of each call, so they always show this call's gradients.
         """
-        if self._backward is None:  # a leaf: d self/d self = 1, accumulated like any leaf gradient
+        if self._backward_rule is None:  # a leaf: d self/d self = 1, accumulated like any leaf gradient
             self.grad += 1.0
             return
         with paused_gc():
@@ -331,7 +351,7 @@ class Value:
                 node.grad = 0.0
             self.grad = 1.0
             for node in reversed(order):
-                node._backward(node)
+                node._backward_rule(node)
 
     def zero_grad(self) -> None:
         """Set the gradient of every node in the graph below (and including) this one to 0.0."""
@@ -385,14 +405,14 @@ def _post_order(root: Value, interior_only: bool) -> list[Value]:
         many = node._many
         if many is not None:
             for child in reversed(many):
-                if (keep_leaves or child._backward is not None) and child not in visited:
+                if (keep_leaves or child._backward_rule is not None) and child not in visited:
                     push(child)
             continue
         child = node._b
-        if child is not None and (keep_leaves or child._backward is not None) and child not in visited:
+        if child is not None and (keep_leaves or child._backward_rule is not None) and child not in visited:
             push(child)
         child = node._a
-        if child is not None and (keep_leaves or child._backward is not None) and child not in visited:
+        if child is not None and (keep_leaves or child._backward_rule is not None) and child not in visited:
             push(child)
     return order
 
@@ -434,7 +454,7 @@ def _node(data: float, op: str, backward: Callable[[Value], None], a: Value | No
     out.grad = 0.0
     out.label = ""
     out.op = op
-    out._backward = backward
+    out._backward_rule = backward
     out._a = a
     out._b = b
     out._many = None
@@ -455,7 +475,7 @@ def _leaf(data: float) -> Value:
     out.grad = 0.0
     out.label = ""
     out.op = ""
-    out._backward = out._a = out._b = out._many = None
+    out._backward_rule = out._a = out._b = out._many = None
     return out
 
 
