@@ -247,3 +247,14 @@ def test_sums_of_thousands_of_terms_compile_in_the_same_order():
 
     compiled = tl.compile(f, [0.3, -0.7])
     assert compiled([0.1, 0.2]) == eager(f, [0.1, 0.2])
+
+
+def test_infinite_and_nan_constants_compile_whole_or_in_parts():
+    # Their literals (_INF, _NAN) are names of the generated code's namespace, not variables.
+    def f(v):
+        return (v[0] * 2.0 + v[1]).tanh() * float("inf") + v[0] * v[1] + (v[1] - float("nan")) * 0.0
+
+    compiled = tl.compile(f, [0.5, -2.0])
+    value, grads = compiled([0.5, -2.0])
+    expected_value, expected_grads = eager(f, [0.5, -2.0])
+    assert same(value, expected_value) and all(same(a, b) for a, b in zip(grads, expected_grads))

@@ -162,7 +162,8 @@ class _Names:
     """Unique, readable Python identifiers for nodes, from their labels where they have one."""
 
     def __init__(self) -> None:
-        self.used: set[str] = set(_NAMESPACE) | {"inputs", "params"}
+        self.reserved = set(_NAMESPACE) | {"inputs", "params"}
+        self.used: set[str] = set(self.reserved)
 
     def make(self, label: str, fallback: str) -> str:
         """A fresh name `n` (with `g_n` free for its gradient), based on `label` if it can be."""
@@ -175,6 +176,10 @@ class _Names:
             name = f"{base}_{k}"
         self.used.update((name, "g_" + name))
         return name
+
+    def variables(self) -> set[str]:
+        """Every name made so far, with its gradient's name: the variables the code may assign."""
+        return self.used - self.reserved
 
 
 class CompiledFunction:
@@ -453,8 +458,8 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 f"({param_grads_src}{',' if params else ''})"]
     if len(body) <= _MAX_LINES_PER_FUNCTION:
         return ["\n".join(["def compiled(inputs, params):"] + prologue + body + epilogue) + "\n"]
-    variables = set(input_names) | set(param_names) | set(source_of.values()) | {"g_" + v for v in source_of.values()}
-    return split_function("compiled", "inputs, params", prologue, body, epilogue, variables, _MAX_LINES_PER_FUNCTION)
+    return split_function("compiled", "inputs, params", prologue, body, epilogue, names.variables(),
+                          _MAX_LINES_PER_FUNCTION)
 
 
 # `tinygrad_lite.compile(f, xs)` calls compile, and the module's other names stay reachable.
