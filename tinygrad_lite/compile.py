@@ -93,8 +93,8 @@ def _linear_terms(a: list[str]) -> list[str]:
     return [a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)]
 
 
-# n-ary ops: the terms added left to right. Their code is written over several lines when long,
-# because one expression of thousands of additions nests too deeply for Python's compiler.
+# n-ary ops (their forward code): the terms added left to right, written over several lines when
+# long, because one expression of thousands of additions nests too deeply for Python's compiler.
 TERMS: dict[str, Callable[[list[str]], list[str]]] = {"sum": _sum_terms, "linear": _linear_terms}
 _TERMS_PER_LINE = 32
 
@@ -123,8 +123,6 @@ FORWARD: dict[str, Callable[[list[str]], str]] = {
     "relu": lambda a: f"({a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0)",
     "leaky_relu": lambda a: f"({a[0]} if {a[0]} > 0.0 else {a[1]} * {a[0]})",
     "softplus": lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0) + _log1p(_exp(-abs({a[0]})))",
-    "sum": lambda a: " + ".join(_sum_terms(a)),
-    "linear": lambda a: " + ".join(_linear_terms(a)),
 }
 
 BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]] = {
@@ -333,8 +331,8 @@ def compile(
                             len(order), time.perf_counter() - start)
 
 
-def _long_sum(name: str, terms: list[str], op: str) -> list[str]:
-    """`name = t0 + t1 + ...` as several lines, added in the same order: name = name + ... ."""
+def _sum_lines(name: str, terms: list[str], op: str) -> list[str]:
+    """`name = t0 + t1 + ...`, over several lines when long, added in the same order: name = name + ... ."""
     k = _TERMS_PER_LINE
     lines = [f"    {name} = {' + '.join(terms[:k])}  # {op}"]
     for i in range(k, len(terms), k):
@@ -383,14 +381,14 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 frozen.append(node)
             continue
         op = template_op[node] = _template_op(node, constants)
-        if op not in FORWARD:
+        if op not in FORWARD and op not in TERMS:
             raise TypeError(f"compile: op {node.op!r} has no code template")
         counter += 1
         name = names.make(node.label, f"v{counter}")
         source_of[node] = name
         args = [source_of[c] for c in node.inputs]
-        if op in TERMS and len(node.inputs) > _TERMS_PER_LINE:
-            forward += _long_sum(name, TERMS[op](args), node.op)
+        if op in TERMS:
+            forward += _sum_lines(name, TERMS[op](args), node.op)
         else:
             forward.append(f"    {name} = {FORWARD[op](args)}  # {node.op}")
         if any(c in needs_grad for c in node.inputs):
