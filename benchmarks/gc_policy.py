@@ -20,12 +20,12 @@ import os
 import statistics
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import workloads as W  # noqa: E402
+from run import timed  # noqa: E402
 
 SETTINGS = {
     f"default {gc.get_threshold()}": gc.get_threshold(),  # (700, 10, 10) up to Python 3.12
@@ -36,21 +36,18 @@ SETTINGS = {
 
 
 def timed_with(setting, fn) -> float:
+    """run.py's timed(fn), with the collector set to `setting` (thresholds, or None: off) meanwhile."""
     saved, was_enabled = gc.get_threshold(), gc.isenabled()
-    gc.collect()
     if setting is None:
         gc.disable()
     else:
         gc.set_threshold(*setting)
     try:
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
+        return timed(fn)[0]
     finally:
         gc.set_threshold(*saved)
         if was_enabled:
             gc.enable()
-        gc.collect()
 
 
 def run(rounds: int) -> None:
