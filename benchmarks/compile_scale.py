@@ -3,8 +3,8 @@
     python benchmarks/compile_scale.py                 # widths 16, 32, 64
     python benchmarks/compile_scale.py --widths 16 32
 
-For each width w: the W1 step's loss (hinge + 1e-4 L2 over 100 moons points) for
-MLP(2, [w, w, 1]), compiled with input_grads=False. Each width runs in a fresh process, so
+For each width w: the loss of W1's step (workloads.py) with MLP(2, [w, w, 1]) in place of
+MLP(2, [16, 16, 1]), compiled as CompiledW1 does. Each width runs in a fresh process, so
 the peak resident memory it reports (ru_maxrss) is that width's own: the model, the traced
 graph, the generated source and Python compiling it. Replay and eager times are medians of 5.
 """
@@ -20,43 +20,36 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def measure(width: int) -> dict:
-    import tinygrad_lite as tl
-    from tinygrad_lite import data, losses, nn
-
-    X, y = data.make_moons(100, noise=0.1, seed=0)
-    model = nn.MLP(2, [width, width, 1], seed=0)
-    flat = [c for x in X for c in x]
-
-    def loss_fn(v):
-        scores = [model(v[2 * i:2 * i + 2]) for i in range(len(X))]
-        return losses.hinge(scores, y) + 1e-4 * losses.l2(model.parameters())
+    import workloads as W
+    from tinygrad_lite import paused_gc
 
     start = time.perf_counter()
-    step = tl.compile(loss_fn, flat, input_grads=False)
+    step = W.CompiledW1(width)  # traces and compiles the loss of W1's step for this width
     compile_seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    compiled = step.compiled
 
     def replay():
         start = time.perf_counter()
-        step(flat)
+        compiled(step.flat)
         return time.perf_counter() - start
 
     def eager():
         start = time.perf_counter()
-        with tl.paused_gc():
-            loss_fn(flat).backward()
+        with paused_gc():
+            step.loss(step.X).backward()
         return time.perf_counter() - start
 
     return {
         "width": width,
-        "nodes": step.num_nodes,
-        "lines": step.source.count("\n"),
-        "functions": step.source.count("\ndef ") + 1,
+        "nodes": compiled.num_nodes,
+        "lines": compiled.source.count("\n"),
+        "functions": compiled.source.count("\ndef ") + 1,
         "compile_s": compile_seconds,
         "peak_mb": peak_mb,
         "replay_s": statistics.median(replay() for _ in range(5)),

@@ -46,9 +46,9 @@ class OursW1:
 
     name = "tinygrad_lite"
 
-    def __init__(self):
+    def __init__(self, width: int = 16):
         self.X, self.y = w1_data()
-        self.model = nn.MLP(2, [16, 16, 1], seed=0)
+        self.model = nn.MLP(2, [width, width, 1], seed=0)  # W1 is width 16; compile_scale.py varies it
         self.opt = optim.SGD(self.model.parameters(), lr=W1_LR)
 
     def loss(self, points) -> Value:
@@ -69,10 +69,10 @@ class CompiledW1(OursW1):
 
     name = "tinygrad_lite compiled"
 
-    def __init__(self):
+    def __init__(self, width: int = 16):
         from tinygrad_lite import compile as compile_graph
 
-        super().__init__()
+        super().__init__(width)
         self.flat = [c for x in self.X for c in x]
         n = len(self.X)
         self.compiled = compile_graph(lambda v: self.loss([v[2 * i:2 * i + 2] for i in range(n)]), self.flat,
