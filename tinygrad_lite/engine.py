@@ -447,8 +447,10 @@ def paused_gc() -> Iterator[None]:
 # ---------------------------------------------------------------------- helpers
 
 
-def _node(data: float, op: str, backward: Callable[[Value], None], a: Value | None, b: Value | None = None) -> Value:
-    """Make the node of a unary or binary op without `Value.__init__`'s checks: `data` is a float."""
+def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Value | None,
+          b: Value | None = None) -> Value:
+    """Make the node of a unary or binary op (or with no rule and no inputs, a leaf) without
+    `Value.__init__`'s checks: `data` is already a float."""
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
@@ -470,13 +472,7 @@ def _node_of_many(data: float, op: str, backward: Callable[[Value], None], input
 
 def _leaf(data: float) -> Value:
     """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
-    out = _new_object(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out.op = ""
-    out._backward_rule = out._a = out._b = out._many = None
-    return out
+    return _node(data, "", None, None)
 
 
 def _to_float(x: object, where: str) -> float:
