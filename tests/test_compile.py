@@ -17,7 +17,7 @@ from test_gradcheck import expressions
 @pytest.fixture(autouse=True, scope="module", params=[None, 3], ids=["one function", "parts of 3 lines"])
 def lines_per_function(request):
     """Every test runs twice: as generated for small graphs, and cut into parts as long code is."""
-    module = tl.compile
+    module = tl.compiler
     saved = module._MAX_LINES_PER_FUNCTION
     if request.param is not None:
         module._MAX_LINES_PER_FUNCTION = request.param

@@ -62,7 +62,7 @@ def test_backward_of_a_leaf():
 
 
 def test_topological_order_puts_inputs_first_and_is_deterministic():
-    a, b = Value(1.0, "a"), Value(2.0, "b")
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
     c = a * b
     d = c + a
     order = topological_order(d)
@@ -206,7 +206,7 @@ def test_a_graph_can_be_deep_copied_and_pickled_and_differentiated_there():
     import copy
     import pickle
 
-    a, b = Value(2.0, "a"), Value(-0.5, "b")
+    a, b = Value(2.0, label="a"), Value(-0.5, label="b")
     y = (a * b + a.tanh()).sigmoid() * Value.sum([a, b, a]) + (a**b).log()
     y.backward()
     expected = (a.grad, b.grad)

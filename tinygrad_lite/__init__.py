@@ -6,8 +6,9 @@
     y.backward()
     a.grad, b.grad
 
-Modules: engine (Value), gradcheck, nn, losses, optim, data, viz (Graphviz drawings, the only
-one needing the graphviz package, imported on first use), compile (straight-line replay).
+Modules: engine (Value), gradient_check (gradcheck), nn, losses, optim, data, viz (Graphviz
+drawings, the only one needing the graphviz package, imported on first use), compiler
+(`compile`: straight-line replay).
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from __future__ import annotations
 import importlib
 
 from . import data, losses, nn, optim
-from .compile import CompiledFunction, CompileMismatchError
+from .compiler import CompiledFunction, CompileMismatchError, compile
 from .engine import Parameter, Value, paused_gc, topological_order
-from .gradcheck import GradcheckError, numerical_grad
-
-# The modules `gradcheck` and `compile` are callable as their main function:
-# tinygrad_lite.gradcheck(f, xs), tinygrad_lite.compile(f, xs).
-from . import compile, gradcheck
+from .gradient_check import GradcheckError, gradcheck, numerical_grad
 
 __version__ = "0.1.0"
 
@@ -33,7 +30,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # viz imports graphviz: load it only when asked for, so the engine stays standard-library only.
     if name == "viz":
         return importlib.import_module(".viz", __name__)

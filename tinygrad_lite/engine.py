@@ -24,9 +24,11 @@ Only the standard library is imported here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import math
 import numbers
+import threading
 from typing import Callable, Iterable, Iterator, Sequence
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
@@ -56,18 +58,48 @@ class Value:
     # _backward_rule: the op's backward rule, called as rule(node); None for a leaf.
     __slots__ = ("data", "grad", "label", "op", "_backward_rule", "_a", "_b", "_many", "__weakref__")
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
+        """A Value holding `data`: `Value(2.0, label="a")`.
+
+        `_children` and `_op` are micrograd's way to make a node by hand, for an op written
+        the lecture's way (`out = Value(t, (self,), "tanh")`, then assign `out._backward`);
+        see "Write your own op" in the README. Leave them out for a leaf.
+        """
         if type(data) is not float:
             data = _to_float(data, "Value()")
         if type(label) is not str:
             raise TypeError(f"Value label must be a str, got {type(label).__name__} {label!r}")
+        if type(_op) is not str:
+            raise TypeError(f"Value _op must be a str naming the op, got {type(_op).__name__} {_op!r}")
         self.data = data
         self.grad = 0.0
         self.label = label
-        self.op = ""
+        self.op = _op
         self._backward_rule: Callable[[Value], None] | None = None
-        self._a = self._b = None
+        self._a: Value | None = None
+        self._b: Value | None = None
         self._many: tuple[Value, ...] | None = None
+        if _children != ():
+            self._set_children(_children)
+
+    def _set_children(self, children: Iterable[Value]) -> None:
+        """Record the inputs of a node made by hand; until a `_backward` is assigned it passes nothing back."""
+        if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
+            raise TypeError(
+                f"Value(): the second argument is _children, the inputs of a node made by hand (as in micrograd), "
+                f"got {type(children).__name__} {children!r}; to name a leaf write Value(x, label=...)"
+            )
+        inputs = tuple(children)
+        for i, child in enumerate(inputs):
+            if not isinstance(child, Value):
+                raise TypeError(f"Value(): _children[{i}] must be a Value, got {type(child).__name__} {child!r}")
+        if len(inputs) > 2:
+            self._many = inputs
+        elif inputs:
+            self._a = inputs[0]
+            self._b = inputs[1] if len(inputs) == 2 else None
+        if inputs:
+            self._backward_rule = _passes_nothing
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -80,15 +112,30 @@ class Value:
             return (self._a,)
         return ()
 
-    def _backward(self) -> None:
-        """Run this node's backward rule once: add its share of `self.grad` to its inputs' grads.
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's backward step as a function of no arguments: `o._backward()` adds its
+        share of `o.grad` to its inputs' grads, once.
 
         micrograd's name, kept so that the lecture's way of stepping through backpropagation by
         hand works (`o.grad = 1.0; o._backward(); n._backward(); ...`). `backward()` does the
-        whole walk; this is one step of it. Nothing happens for a leaf.
+        whole walk; this is one step of it. For a leaf it does nothing.
+
+        Assigning a function of no arguments, `out._backward = _backward`, gives this node its
+        own rule, as an op written the lecture's way does; `backward()` then calls it in turn.
         """
-        if self._backward_rule is not None:
-            self._backward_rule(self)
+        rule = self._backward_rule
+        if rule is None:
+            return _no_step
+        if type(rule) is LectureRule:
+            return rule.step
+        return functools.partial(rule, self)
+
+    @_backward.setter
+    def _backward(self, step: Callable[[], None]) -> None:
+        if not callable(step):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(step).__name__} {step!r}")
+        self._backward_rule = LectureRule(step)
 
     @property
     def _prev(self) -> set[Value]:
@@ -153,19 +200,20 @@ class Value:
         return _as_value(other, "*") * self
 
     def __truediv__(self, other: Value | float) -> Value:
-        if type(other) is not Value:
-            other = _as_value(other, "/")
-        if other.data == 0.0:
-            raise ZeroDivisionError(f"division by zero in Value / Value: {self.data!r} / {other.data!r}")
-        return _node(self.data / other.data, "/", Value._div_backward, self, other)
+        divisor = other if type(other) is Value else _as_value(other, "/")
+        if divisor.data == 0.0:
+            raise ZeroDivisionError(f"division by zero: {_operand(self)} / {_operand(other)}")
+        return _node(self.data / divisor.data, "/", Value._div_backward, self, divisor)
 
     def _div_backward(out: Value) -> None:
         # d(a / b)/da = 1/b, d(a / b)/db = -a/b**2 = -out/b
         g, a, b = out.grad, out._a, out._b
         a.grad += g / b.data
-        b.grad -= g * out.data / b.data
+        b.grad -= g * (out.data / b.data)  # out/b first: g * out alone may underflow
 
     def __rtruediv__(self, other: Value | float) -> Value:
+        if self.data == 0.0:
+            raise ZeroDivisionError(f"division by zero: {_operand(other)} / {_operand(self)}")
         return _as_value(other, "/") / self
 
     def __neg__(self) -> Value:
@@ -187,9 +235,9 @@ class Value:
         return _node(out_data, "**", Value._pow_backward, self, _leaf(exponent))
 
     def _pow_backward(out: Value) -> None:
-        # d(a**n)/da = n * a**(n-1), taken from the output as n * out / a where a != 0
+        # d(a**n)/da = n * a**(n-1)
         base = out._a
-        base.grad += out.grad * _power_slope(base.data, out._b.data, out.data)
+        base.grad += out.grad * _power_slope(base.data, out._b.data)
 
     def __rpow__(self, other: Value | float) -> Value:
         return _pow_value_exponent(_as_value(other, "**"), self)
@@ -198,9 +246,9 @@ class Value:
         # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * ln(a), taken as 0 at a = 0 (as PyTorch does)
         g, base, exponent = out.grad, out._a, out._b
         a = base.data
-        base.grad += g * _power_slope(a, exponent.data, out.data)
+        base.grad += g * _power_slope(a, exponent.data)
         if a > 0.0:
-            exponent.grad += g * out.data * math.log(a)
+            exponent.grad += g * (out.data * math.log(a))
 
     # ------------------------------------------------------------------ functions
 
@@ -263,8 +311,9 @@ class Value:
         return _node(z if z > 0.0 or z != z else 0.0, "relu", Value._relu_backward, self)
 
     def _relu_backward(out: Value) -> None:
-        # d relu(z)/dz = 1 if z > 0 else 0; the output is > 0 exactly when z is
-        if out.data > 0.0:
+        # d relu(z)/dz = 0 if z <= 0 else 1; the output is <= 0 exactly when z is, and a NaN
+        # passes its gradient on (as in PyTorch), so that the NaN stays visible upstream
+        if not out.data <= 0.0:
             out._a.grad += out.grad
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
@@ -417,6 +466,38 @@ def _post_order(root: Value, interior_only: bool) -> list[Value]:
     return order
 
 
+class _CollectorPause:
+    """The shared state behind `paused_gc`: how many pauses are open, in all threads, and
+    whether the collector was enabled when the first of them began.
+
+    Pauses may overlap across threads and end in any order. Only the first to begin switches
+    the collector off and only the last to end restores what the first found, under a lock:
+    two threads saving and restoring the state each on their own would interleave and could
+    leave the collector off for good.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.was_enabled = False
+
+    def begin(self) -> None:
+        with self.lock:
+            if self.depth == 0:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+            self.depth += 1
+
+    def end(self) -> None:
+        with self.lock:
+            self.depth -= 1
+            if self.depth == 0 and self.was_enabled:
+                gc.enable()
+
+
+_collector_pause = _CollectorPause()
+
+
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause Python's cycle collector inside the block, restoring its previous state after.
@@ -434,14 +515,16 @@ def paused_gc() -> Iterator[None]:
     It is also a decorator: `@paused_gc()` above a function that runs a training step.
     Code inside that creates cycles of its own (not Values) leaves them for the next
     collection after the block: nothing is lost.
+
+    Safe with threads and nesting: the collector stays paused while any pause is open, in any
+    thread, and the state found by the first is restored when the last one ends. The pause is
+    process-wide while it lasts, as the collector is.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    _collector_pause.begin()
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        _collector_pause.end()
 
 
 # ---------------------------------------------------------------------- helpers
@@ -468,6 +551,38 @@ def _node_of_many(data: float, op: str, backward: Callable[[Value], None], input
     out = _node(data, op, backward, None)
     out._many = inputs
     return out
+
+
+def _passes_nothing(out: Value) -> None:
+    """The rule of a node made by hand (`Value(x, children, op)`) before a `_backward` is assigned:
+    like micrograd's default, it passes nothing back."""
+
+
+def _no_step() -> None:
+    """A leaf's backward step: it has no inputs to pass a gradient to."""
+
+
+class LectureRule:
+    """The backward rule of a node whose `_backward` was assigned by hand, the lecture's way.
+
+    The lecture writes a closure per node that captures its inputs and its output and takes no
+    arguments; the engine calls every rule as rule(node), so this adapts one to the other.
+    Such a closure holds its own output node, a reference cycle: the node is freed by Python's
+    cycle collector rather than at once, as in micrograd. Built-in ops avoid that.
+    """
+
+    __slots__ = ("step",)
+
+    def __init__(self, step: Callable[[], None]) -> None:
+        self.step = step
+
+    def __call__(self, out: Value) -> None:
+        self.step()
+
+
+def _operand(x: object) -> str:
+    """An operand as an error message shows it: `Value(2.0)` for a Value, the number for a number."""
+    return f"Value({x.data!r})" if isinstance(x, Value) else repr(x)
 
 
 def _leaf(data: float) -> Value:
@@ -525,15 +640,22 @@ def _checked_pow(a: float, n: float) -> float:
         raise OverflowError(f"Value ** overflow: {a!r} ** {n!r} is larger than the largest float") from None
 
 
-def _power_slope(a: float, n: float, out: float) -> float:
-    """d(a**n)/da = n * a**(n-1), computed as n * out / a; at a = 0 its limit."""
-    if a != 0.0:
-        return n * out / a
-    if n == 0.0:
+def _power_slope(a: float, n: float) -> float:
+    """d(a**n)/da = n * a**(n-1), as micrograd and PyTorch compute it, with its limits where
+    a**(n-1) has no float value.
+
+    Not taken from the output as n * out / a: out can overflow or underflow where the slope
+    does not (at a = 1e-170, a**2 is 0.0 but the slope is 2e-170).
+    """
+    if n == 0.0:  # a**0 is constant
         return 0.0
-    if n == 1.0:
-        return 1.0
-    return 0.0 if n > 1.0 else math.inf
+    try:
+        return n * a ** (n - 1.0)
+    except ZeroDivisionError:  # a = 0 and 0 < n < 1: the slope grows without bound
+        return math.inf
+    except OverflowError:  # |a**(n-1)| is beyond the float range (tiny a, negative n - 1)
+        odd = (n - 1.0) % 2.0 == 1.0
+        return n * (-math.inf if a < 0.0 and odd else math.inf)
 
 
 def _checked_pow_of_values(a: float, b: float) -> float:

@@ -14,7 +14,7 @@ from typing import Callable
 
 from .engine import Value
 
-__all__ = ["build", "parse_values", "ExpressionError", "FUNCTIONS"]
+__all__ = ["build", "parse_values", "quoted", "ExpressionError", "FUNCTIONS"]
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
     "exp": Value.exp,
@@ -35,6 +35,15 @@ _BINARY = {
 }
 
 MAX_LENGTH = 10_000
+QUOTE_LENGTH = 80
+"""How much of an expression a message quotes: a long one is cut, so that errors stay one readable line."""
+
+
+def quoted(text: str, limit: int = QUOTE_LENGTH) -> str:
+    """`text` in quotes for a message, cut to about `limit` characters with "..." if longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit - 3]) + "..."
 
 
 class ExpressionError(ValueError):
@@ -48,11 +57,13 @@ def parse_values(text: str) -> dict[str, float]:
         name, sep, number = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"bad value {item!r}: write name=number, e.g. a=2,b=-3")
+            raise ExpressionError(f"bad value {quoted(item)}: write name=number, e.g. a=2,b=-3")
+        if name in values:
+            raise ExpressionError(f"{name} is given twice in the values; give each variable once")
         try:
             values[name] = float(number)
         except ValueError:
-            raise ExpressionError(f"bad value for {name}: {number.strip()!r} is not a number") from None
+            raise ExpressionError(f"bad value for {name}: {quoted(number.strip())} is not a number") from None
     return values
 
 
@@ -63,7 +74,7 @@ def build(expression: str, values: dict[str, float]) -> Value:
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError as error:
-        raise ExpressionError(f"cannot parse {expression!r}: {error.msg}") from None
+        raise ExpressionError(f"cannot parse {quoted(expression)}: {error.msg}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("expression nested too deeply to draw") from None
     leaves = {name: Value(v, label=name) for name, v in values.items()}
@@ -74,7 +85,7 @@ def build(expression: str, values: dict[str, float]) -> Value:
         raise ExpressionError("expression nested too deeply to draw") from None
     unused = sorted(set(values) - used)
     if unused:
-        raise ExpressionError(f"values given for variables not in the expression: {', '.join(unused)}")
+        raise ExpressionError(f"values given for variables not in the expression: {quoted(', '.join(unused))}")
     if not isinstance(result, Value):
         result = Value(result)
     return result
@@ -86,7 +97,7 @@ def _walk(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | fl
         return float(node.value)
     if isinstance(node, ast.Name):
         if node.id not in leaves:
-            raise ExpressionError(f"no value given for variable {node.id!r} (add it to --values)")
+            raise ExpressionError(f"no value given for variable {quoted(node.id)} (add it to --values)")
         used.add(node.id)
         return leaves[node.id]
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
@@ -100,7 +111,7 @@ def _walk(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | fl
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         name = node.func.id
         if name not in FUNCTIONS:
-            raise ExpressionError(f"unknown function {name!r}; available: {', '.join(sorted(FUNCTIONS))}")
+            raise ExpressionError(f"unknown function {quoted(name)}; available: {', '.join(sorted(FUNCTIONS))}")
         args = [_walk(arg, leaves, used) for arg in node.args]
         expected = (1, 2) if name == "leaky_relu" else (1,)
         if len(args) not in expected:
@@ -108,6 +119,5 @@ def _walk(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | fl
         first = args[0] if isinstance(args[0], Value) else Value(args[0])
         rest = [a.data if isinstance(a, Value) else a for a in args[1:]]
         return FUNCTIONS[name](first, *rest)
-    shown = ast.unparse(node) if hasattr(ast, "unparse") else type(node).__name__
-    raise ExpressionError(f"not allowed in an expression: {shown!r} (use numbers, variables, + - * / ** and "
+    raise ExpressionError(f"not allowed in an expression: {quoted(ast.unparse(node))} (use numbers, variables, + - * / ** and "
                           f"{', '.join(sorted(FUNCTIONS))})")

@@ -1,7 +1,7 @@
 """Loss functions (each the mean over examples, returned as a Value) and accuracy.
 
     mse(preds, targets)                   mean (p - t)**2
-    binary_cross_entropy(logits, targets) mean softplus(z) - z*t, targets 0/1, stable for any z
+    binary_cross_entropy(logits, targets) mean softplus(z) (t=0) or softplus(-z) (t=1): exact for any z
     hinge(scores, labels)                 mean max(0, 1 - y*s), labels -1/+1
     l2(params)                            sum p**2, to add as weight decay
 """
@@ -45,14 +45,16 @@ def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
 def binary_cross_entropy(logits: Sequence[Value | float], targets: Sequence[float]) -> Value:
     """Binary cross-entropy from logits z (not probabilities), targets 0 or 1.
 
-    Per example: -t log sigmoid(z) - (1-t) log(1 - sigmoid(z)) = softplus(z) - z*t, which is
-    finite and exact for any z (z = +-1000 included). Its gradient is sigmoid(z) - t.
+    Per example: -t log sigmoid(z) - (1-t) log(1 - sigmoid(z)), which is softplus(z) for
+    t = 0 and softplus(-z) for t = 1. Written that way it is exact for any z, including a
+    confident, correct logit (z = 40, t = 1 gives 4.2e-18, where softplus(z) - z*t cancels to 0.0),
+    and finite at z = +-1000. Its gradient is sigmoid(z) - t.
     """
     pairs = _pairs(logits, targets, "binary_cross_entropy")
     for i, (_, t) in enumerate(pairs):
         if t not in (0.0, 1.0):
             raise ValueError(f"binary_cross_entropy: targets must be 0 or 1, got {t!r} at index {i}")
-    return Value.sum([z.softplus() - z * t for z, t in pairs]) * (1.0 / len(pairs))
+    return Value.sum([(-z).softplus() if t == 1.0 else z.softplus() for z, t in pairs]) * (1.0 / len(pairs))
 
 
 def hinge(scores: Sequence[Value | float], labels: Sequence[float]) -> Value:

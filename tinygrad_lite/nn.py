@@ -17,6 +17,7 @@ import os
 import random
 from typing import Callable, Iterable, Sequence
 
+from ._files import write_text_atomically
 from .engine import Parameter, Value, _to_float
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS"]
@@ -175,8 +176,9 @@ class Layer(Module):
         ]
 
     def __call__(self, x: Iterable[Value | float]) -> list[Value]:
-        # Wrap plain numbers once, so all neurons share one leaf per input (and a drawing shows it so).
-        x = [v if isinstance(v, Value) else Value(v) for v in _input_list(x, "Layer", self.nin)]
+        # Wrap plain numbers once, so all neurons share one leaf per input (and a drawing shows
+        # it so), labelled x0, x1, ... as a drawing names the inputs.
+        x = [v if isinstance(v, Value) else Value(v, label=f"x{i}") for i, v in enumerate(_input_list(x, "Layer", self.nin))]
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self) -> list[Parameter]:
@@ -285,30 +287,42 @@ _FORMAT = "tinygrad_lite.MLP"
 
 
 def save(model: MLP, path: str | os.PathLike) -> None:
-    """Write the model's architecture and parameters to `path` as JSON (never pickle)."""
+    """Write the model's architecture and parameters to `path` as JSON (never pickle).
+
+    The file is written whole before it replaces any previous one: a save that fails (a full
+    disk, an interrupted process) leaves the earlier checkpoint as it was.
+    """
     if not isinstance(model, MLP):
         raise TypeError(f"save expects an MLP, got {type(model).__name__}")
     document = {"format": _FORMAT, "version": 1, "architecture": model.architecture(), "parameters": model.state_dict()}
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(document, f, indent=1)
+    write_text_atomically(path, json.dumps(document, indent=1))
 
 
 def load(model: MLP, path: str | os.PathLike) -> MLP:
     """Read parameters saved by `save` into `model`, which must have the same architecture.
 
-    Raises ValueError naming what differs (layer widths, activations, inputs) otherwise.
-    Returns the model.
+    Raises ValueError naming what differs (layer widths, activations, inputs) otherwise, and
+    ValueError for any file that is not a complete saved model. Returns the model.
     """
     with open(path, encoding="utf-8") as f:
         try:
             document = json.load(f)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not a saved tinygrad_lite model ({error})") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise ValueError(f"{path}: not a saved tinygrad_lite model ({reason})") from None
     if not isinstance(document, dict) or document.get("format") != _FORMAT:
         raise ValueError(f"{path}: not a saved tinygrad_lite model (no {_FORMAT!r} format tag)")
-    saved, ours = document.get("architecture", {}), model.architecture()
+    saved, parameters = document.get("architecture"), document.get("parameters")
+    if not isinstance(saved, dict):
+        raise ValueError(f"{path}: a saved model needs an 'architecture' object, got {type(saved).__name__}")
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{path}: a saved model needs a 'parameters' object, got {type(parameters).__name__}")
+    ours = model.architecture()
     differences = [f"{key}: file has {saved.get(key)!r}, model has {ours[key]!r}" for key in ours if saved.get(key) != ours[key]]
     if differences:
         raise ValueError(f"{path}: the saved model has another architecture: " + "; ".join(differences))
-    model.load_state_dict(document["parameters"])
+    try:
+        model.load_state_dict(parameters)
+    except (TypeError, OverflowError) as error:  # a parameter stored as something other than a float
+        raise ValueError(f"{path}: {error}") from None
     return model

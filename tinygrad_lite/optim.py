@@ -9,7 +9,7 @@ corrupting the model.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Iterable
 
 from .engine import Value
 
@@ -41,15 +41,29 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once from its current gradient."""
+        """Update every parameter once from its current gradient.
+
+        All-or-nothing: the new values (and the optimiser's own state) are computed first and
+        written only if every one is finite, so a refused step leaves the model, the momentum
+        or moment buffers and the step count exactly as they were.
+        """
         if self.check_finite:
             self._check_gradients()
-        self.steps += 1
-        self._update()
+        step = self.steps + 1
+        new_values, new_state = self._propose(step)
         if self.check_finite:
-            self._check_parameters()
+            self._check_values(new_values, step)
+        for p, value in zip(self.params, new_values):
+            p.data = value
+        self._accept(new_state)
+        self.steps = step
 
-    def _update(self) -> None:
+    def _propose(self, step: int) -> tuple[list[float], Any]:
+        """The parameters' new values for step number `step`, and the state to keep if they are written."""
+        raise NotImplementedError
+
+    def _accept(self, state: Any) -> None:
+        """Keep the state that `_propose` computed, once its step is written."""
         raise NotImplementedError
 
     def _check_gradients(self) -> None:
@@ -60,12 +74,12 @@ class Optimizer:
                     f"{self.steps + 1}; check the loss for overflow or lower the learning rate"
                 )
 
-    def _check_parameters(self) -> None:
-        for i, p in enumerate(self.params):
-            if not math.isfinite(p.data):
+    def _check_values(self, values: list[float], step: int) -> None:
+        for i, (p, value) in enumerate(zip(self.params, values)):
+            if not math.isfinite(value):
                 raise FloatingPointError(
-                    f"parameter {i} ({p.label or 'unlabelled'}) became {p.data!r} at step {self.steps}; "
-                    f"the learning rate {self.lr} is probably too high"
+                    f"parameter {i} ({p.label or 'unlabelled'}) would become {value!r} at step {step}; "
+                    f"the learning rate {self.lr} is probably too high (the step was refused: nothing changed)"
                 )
 
 
@@ -90,8 +104,9 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self._buffers: list[float | None] = [None] * len(self.params)
 
-    def _update(self) -> None:
-        lr, momentum, decay, buffers = self.lr, self.momentum, self.weight_decay, self._buffers
+    def _propose(self, step: int) -> tuple[list[float], list[float | None]]:
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        values, buffers = [], list(self._buffers)
         for i, p in enumerate(self.params):
             d = p.grad
             if decay:
@@ -100,7 +115,11 @@ class SGD(Optimizer):
                 buf = buffers[i]
                 d = d if buf is None else momentum * buf + d
                 buffers[i] = d
-            p.data -= lr * d
+            values.append(p.data - lr * d)
+        return values, buffers
+
+    def _accept(self, state: list[float | None]) -> None:
+        self._buffers = state
 
 
 class Adam(Optimizer):
@@ -131,19 +150,23 @@ class Adam(Optimizer):
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
 
-    def _update(self) -> None:
+    def _propose(self, step: int) -> tuple[list[float], tuple[list[float], list[float]]]:
         beta1, beta2 = self.betas
-        t = self.steps
-        step_size = self.lr / (1.0 - beta1**t)
-        root_correction2 = math.sqrt(1.0 - beta2**t)
-        m, v = self._m, self._v
+        step_size = self.lr / (1.0 - beta1**step)
+        root_correction2 = math.sqrt(1.0 - beta2**step)
+        m, v = list(self._m), list(self._v)
+        values = []
         for i, p in enumerate(self.params):
             g = p.grad
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             m[i] = _lerp(m[i], g, 1.0 - beta1)
             v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            p.data -= step_size * m[i] / (math.sqrt(v[i]) / root_correction2 + self.eps)
+            values.append(p.data - step_size * m[i] / (math.sqrt(v[i]) / root_correction2 + self.eps))
+        return values, (m, v)
+
+    def _accept(self, state: tuple[list[float], list[float]]) -> None:
+        self._m, self._v = state
 
 
 def _lerp(start: float, end: float, weight: float) -> float:

@@ -22,15 +22,22 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 
 import graphviz
 
+from ._files import replaced_atomically, write_text_atomically
 from .engine import Parameter, Value, topological_order
 
 __all__ = ["draw_dot", "render", "find_renderer", "GraphDrawing", "MAX_NODES"]
+
+# Fontconfig (Graphviz's PNG output) and browsers (SVG) both take the first family they have,
+# so every system finds one of these.
+FONTS = "Helvetica"
 
 MAX_NODES = 500
 """The default limit on boxes in one drawing: above it a layout takes minutes and teaches nothing."""
@@ -64,7 +71,19 @@ class GraphDrawing(graphviz.Digraph):
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.4g}"
+    """A number in 4 significant digits, or more where 4 would make it look exact when it is not:
+    tanh(-6) = -0.9999877 shows as -0.99999, not -1, so that a saturated unit reads as one."""
+    for digits in range(4, 10):
+        text = f"{x:.{digits}g}"
+        if float(text) == x or not _looks_round(text):
+            return text
+    return "≈" + f"{x:.4g}"
+
+
+def _looks_round(text: str) -> bool:
+    """Whether a formatted number has no fractional digits (as 1, -1, 0 or 2e+03 have)."""
+    mantissa = text.split("e")[0]
+    return "." not in mantissa and mantissa.lstrip("-").isdigit()
 
 
 def _kind(node: Value, root: Value) -> str:
@@ -98,9 +117,34 @@ def _group_key(node: Value, group: str | None) -> str | None:
 
 
 def _text(s: str) -> str:
-    """Escape arbitrary text for a Graphviz HTML-like label: every character is safe."""
-    escaped = html.escape(s, quote=True).replace("\\", "\\&#8288;")  # a word joiner after "\" stops "\N", "\G" expanding
-    return escaped.replace("\r\n", "<BR/>").replace("\n", "<BR/>").replace("\r", "<BR/>")
+    """Escape arbitrary text for a Graphviz HTML-like label: every character is safe.
+
+    Line breaks become <BR/>; a tab becomes a space; control characters, surrogates and
+    noncharacters, which Graphviz cannot lay out, are shown as their escapes (\\x1b, \\ud800).
+    """
+    lines = [html.escape(_visible(line), quote=True) for line in _LINE_BREAK.split(s)]
+    # a word joiner after "\" stops Graphviz expanding "\N", "\G" (graphviz-pure does, even in HTML)
+    return "<BR/>".join(line.replace("\\", "\\&#8288;") for line in lines)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+
+
+def _visible(line: str) -> str:
+    """The line with every character Graphviz cannot draw replaced by a printable stand-in."""
+    if line.isprintable():  # the common case, checked at C speed
+        return line
+    return "".join(_visible_char(ch) for ch in line)
+
+
+def _visible_char(ch: str) -> str:
+    if ch == "\t":
+        return " "
+    code = ord(ch)
+    noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+    if unicodedata.category(ch) in ("Cc", "Cs") or noncharacter:
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ch
 
 
 def _html(s: str) -> str:
@@ -110,11 +154,11 @@ def _html(s: str) -> str:
 
 def _value_label(node: Value, name: str, border: str, fill: str, grads_known: bool) -> str:
     grad = f"grad {_fmt(node.grad)}" if grads_known else "grad ?"
-    cells = [f"<TD>data {_fmt(node.data)}</TD>", f"<TD>{grad}</TD>"]
-    if name:
-        cells.insert(0, f"<TD><B>{_text(name)}</B></TD>")
+    # A thin rule between fields keeps them apart whatever font the viewer substitutes.
+    cells = [f'<TD SIDES="L" BORDER="1">data {_fmt(node.data)}</TD>', f'<TD SIDES="L" BORDER="1">{grad}</TD>']
+    cells.insert(0, f"<TD><B>{_text(name)}</B></TD>" if name else "<TD> </TD>")
     return (
-        f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" COLOR="{border}" BGCOLOR="{fill}">'
+        f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{border}" BGCOLOR="{fill}">'
         f"<TR>{''.join(cells)}</TR></TABLE>>"
     )
 
@@ -165,8 +209,8 @@ def draw_dot(
         raise ValueError(f"the graph has {boxes} nodes, more than max_nodes={max_nodes}: {hint}")
 
     grads_known = root.grad != 0.0  # backward() seeds the output with 1.0
-    dot = GraphDrawing("computation_graph", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
-    dot.attr("node", fontname="Helvetica", fontsize="11")
+    dot = GraphDrawing("computation_graph", graph_attr={"rankdir": rankdir, "fontname": FONTS})
+    dot.attr("node", fontname=FONTS, fontsize="11")
     dot.attr("edge", color="#666666", arrowsize="0.6")
     title = "computation graph" if grads_known else "computation graph: gradients not computed yet (call backward())"
     dot.attr(label=_html(title), labelloc="t", fontsize="13")
@@ -176,6 +220,10 @@ def draw_dot(
     statements: list[tuple[str | None, str, dict]] = []  # (cluster, node id, attributes)
     edges: set[tuple[str, str]] = set()
     edge_list: list[tuple[str, str]] = []
+    blocks = _parameter_blocks(order, keys, ids) if group is not None and not collapse else {}
+    block_rows: dict[str, list[Value]] = {}
+    for param, (block, _) in blocks.items():
+        block_rows.setdefault(block, []).append(param)
 
     def add_edge(a: str, b: str) -> None:
         if a != b and (a, b) not in edges:
@@ -183,6 +231,9 @@ def draw_dot(
             edge_list.append((a, b))
 
     def box_id(node: Value) -> str:
+        if node in blocks:
+            block, row = blocks[node]
+            return f"{block}:p{row}:e"
         key = keys[node]
         return "group_" + key.replace(".", "_") if collapse and key is not None else ids[node]
 
@@ -193,6 +244,8 @@ def draw_dot(
         fill = _grad_fill(node.grad) if color_by == "grad" and grads_known else kind_fill
         if collapse and key is not None:
             clusters.setdefault(key, []).append(node)
+        elif node in blocks:
+            pass  # drawn as a row of its neuron's parameter table
         else:
             name = node.label
             if key is not None and name.startswith(key + "."):
@@ -210,6 +263,11 @@ def draw_dot(
                 add_edge(op_box, ids[node])
             for child in node.inputs:
                 add_edge(box_id(child), op_box)
+
+    for block, params in block_rows.items():
+        fills = [_grad_fill(p.grad) if color_by == "grad" and grads_known else KIND_STYLE["parameter"][1] for p in params]
+        label = _parameter_table(params, keys[params[0]], fills, grads_known)
+        statements.append((keys[params[0]], block, {"label": label, "shape": "plaintext"}))
 
     by_cluster: dict[str | None, list[tuple[str, dict]]] = {}
     for key, node_id, attrs in statements:
@@ -230,6 +288,39 @@ def draw_dot(
     if legend:
         _add_legend(dot, color_by == "grad" and grads_known)
     return dot
+
+
+def _parameter_blocks(order: list[Value], keys: dict[Value, str | None], ids: dict[Value, str]
+                      ) -> dict[Value, tuple[str, int]]:
+    """Which parameters to draw as rows of one table, and where: a neuron's bias and weights,
+    in the order its op takes them (b, w0, w1, ...). Separate boxes would be ordered by the
+    layout engine, which shuffles them and crosses their edges; a table keeps the order."""
+    blocks: dict[Value, tuple[str, int]] = {}
+    for node in order:
+        key = keys[node]
+        if key is None or not node.inputs:
+            continue
+        params = [c for c in dict.fromkeys(node.inputs) if isinstance(c, Parameter) and keys[c] == key and c not in blocks]
+        if len(params) > 1:
+            for row, param in enumerate(params):
+                blocks[param] = (ids[node] + "_params", row)
+    return blocks
+
+
+def _parameter_table(params: list[Value], key: str | None, fills: list[str], grads_known: bool) -> str:
+    """One table, a row per parameter (name | data | grad), each row a port its edge leaves from."""
+    rows = []
+    for row, (param, fill) in enumerate(zip(params, fills)):
+        name = param.label[len(key) + 1:] if key and param.label.startswith(key + ".") else param.label
+        grad = f"grad {_fmt(param.grad)}" if grads_known else "grad ?"
+        rows.append(
+            f'<TR><TD BGCOLOR="{fill}" ALIGN="LEFT"><B>{_text(name)}</B></TD>'
+            f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT">data {_fmt(param.data)}</TD>'
+            f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT" PORT="p{row}">{grad}</TD></TR>'
+        )
+    border = KIND_STYLE["parameter"][0]
+    return (f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{border}">'
+            f"{''.join(rows)}</TABLE>>")
 
 
 def _add_collapsed_group(dot: graphviz.Digraph, key: str, members: list[Value], root: Value, by_grad: bool,
@@ -281,46 +372,49 @@ def find_renderer() -> str | None:
         path = shutil.which(name)
         if path:
             return path
-    beside = os.path.join(os.path.dirname(sys.executable), "graphviz-pure")
-    return beside if os.path.isfile(beside) and os.access(beside, os.X_OK) else None
+    return shutil.which("graphviz-pure", path=os.path.dirname(sys.executable))
 
 
 NO_RENDERER_HINT = "pip install graphviz-pure (or install Graphviz) to get images"
+FORMATS = ("svg", "png", "pdf", "dot", "gv")
 
 
 def render(root: Value | graphviz.Digraph, path: str | os.PathLike, **options) -> str:
     """Draw `root` (a Value, or a drawing from `draw_dot`) into `path` and return the path written.
 
-    The format comes from the extension: .svg, .png, .pdf or .dot. `options` go to draw_dot.
-    Without any Graphviz program, writes the .dot source beside `path`, says in one line how
-    to get images, and returns the .dot path.
+    The format comes from the extension: .svg, .png, .dot, and .pdf when Graphviz's own `dot`
+    is installed (graphviz-pure has no PDF output). `options` go to draw_dot. The folder must
+    exist. The file is replaced only once the new one is complete. Without any Graphviz
+    program, writes the .dot source beside `path`, says in one line how to get images, and
+    returns the .dot path.
     """
-    dot = root if isinstance(root, graphviz.Digraph) else draw_dot(root, **options)
     path = os.fspath(path)
     stem, ext = os.path.splitext(path)
     fmt = ext.lower().lstrip(".")
-    if fmt not in ("svg", "png", "pdf", "dot", "gv"):
+    if fmt not in FORMATS:
         raise ValueError(f"render: unknown image format {ext!r} in {path!r}; use .svg, .png, .pdf or .dot")
-    directory = os.path.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"render: the folder {folder!r} does not exist; create it first")
+    renderer = find_renderer() if fmt not in ("dot", "gv") else None
+    if fmt == "pdf" and renderer is not None and os.path.basename(renderer).startswith("graphviz-pure"):
+        raise ValueError("render: .pdf needs Graphviz's own dot program (graphviz-pure draws .svg and .png); "
+                         "write .svg or .png, or install Graphviz")
+    dot = root if isinstance(root, graphviz.Digraph) else draw_dot(root, **options)
     if fmt in ("dot", "gv"):
-        _write_text(path, dot.source)
+        write_text_atomically(path, dot.source)
         return path
-    renderer = find_renderer()
     if renderer is None:
         dot_path = stem + ".dot"
-        _write_text(dot_path, dot.source)
+        write_text_atomically(dot_path, dot.source)
         print(f"tinygrad_lite: no Graphviz found, wrote {dot_path}; {NO_RENDERER_HINT}", file=sys.stderr)
         return dot_path
-    result = subprocess.run([renderer, f"-T{fmt}", "-o", path], input=dot.source.encode("utf-8"),
-                            capture_output=True, check=False)
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"{os.path.basename(renderer)} failed to draw {path}: {message[-1] if message else 'no message'}")
+    with replaced_atomically(path) as temporary:
+        result = subprocess.run([renderer, f"-T{fmt}", "-o", temporary], input=dot.source.encode("utf-8"),
+                                capture_output=True, check=False)
+        if result.returncode != 0:
+            message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise RuntimeError(
+                f"{os.path.basename(renderer)} failed to draw {path}: {message[-1] if message else 'no message'}"
+            )
     return path
-
-
-def _write_text(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)

@@ -36,7 +36,6 @@ import warnings
 from typing import Callable, Sequence
 
 from . import engine
-from ._callable_module import make_module_callable
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
 from .engine import Parameter, Value, topological_order
 
@@ -129,18 +128,18 @@ BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]]
     "+": lambda a, out, g: [(0, g, 1), (1, g, 1)],
     "-": lambda a, out, g: [(0, g, 1), (1, g, -1)],
     "*": lambda a, out, g: [(0, f"{g} * {a[1]}", 1), (1, f"{g} * {a[0]}", 1)],
-    "/": lambda a, out, g: [(0, f"{g} / {a[1]}", 1), (1, f"{g} * {out} / {a[1]}", -1)],
+    "/": lambda a, out, g: [(0, f"{g} / {a[1]}", 1), (1, f"{g} * ({out} / {a[1]})", -1)],
     "neg": lambda a, out, g: [(0, g, -1)],
-    "**": lambda a, out, g: [(0, f"{g} * _power_slope({a[0]}, {a[1]}, {out})", 1)],
+    "**": lambda a, out, g: [(0, f"{g} * _power_slope({a[0]}, {a[1]})", 1)],
     "pow": lambda a, out, g: [
-        (0, f"{g} * _power_slope({a[0]}, {a[1]}, {out})", 1),
-        (1, f"({g} * {out} * _log({a[0]}) if {a[0]} > 0.0 else 0.0)", 1),
+        (0, f"{g} * _power_slope({a[0]}, {a[1]})", 1),
+        (1, f"({g} * ({out} * _log({a[0]})) if {a[0]} > 0.0 else 0.0)", 1),
     ],
     "exp": lambda a, out, g: [(0, f"{g} * {out}", 1)],
     "log": lambda a, out, g: [(0, f"{g} / {a[0]}", 1)],
     "sigmoid": lambda a, out, g: [(0, f"{g} * {out} * (1.0 - {out})", 1)],
     "tanh": lambda a, out, g: [(0, f"{g} * (1.0 - {out} * {out})", 1)],
-    "relu": lambda a, out, g: [(0, f"({g} if {a[0]} > 0.0 else 0.0)", 1)],
+    "relu": lambda a, out, g: [(0, f"(0.0 if {a[0]} <= 0.0 else {g})", 1)],
     "leaky_relu": lambda a, out, g: [(0, f"({g} if {a[0]} > 0.0 else {g} * {a[1]})", 1)],
     "softplus": lambda a, out, g: [(0, f"{g} * _sigmoid({a[0]})", 1)],
     "sum": lambda a, out, g: [(i, g, 1) for i in range(len(a))],
@@ -149,24 +148,34 @@ BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]]
 
 DERIVATIVE_NOTE = {
     "+": "d(a+b) = 1, 1", "-": "d(a-b) = 1, -1", "*": "d(a*b) = b, a", "/": "d(a/b) = 1/b, -out/b",
-    "neg": "d(-a) = -1", "**": "d(a**n) = n*out/a", "pow": "d(a**b) = b*out/a, out*ln(a)", "exp": "exp' = out", "log": "log' = 1/a",
-    "sigmoid": "sigmoid' = out*(1-out)", "tanh": "tanh' = 1-out**2", "relu": "relu' = 1 if a > 0 else 0",
+    "neg": "d(-a) = -1", "**": "d(a**n) = n*a**(n-1)", "pow": "d(a**b) = b*a**(b-1), out*ln(a)", "exp": "exp' = out", "log": "log' = 1/a",
+    "sigmoid": "sigmoid' = out*(1-out)", "tanh": "tanh' = 1-out**2", "relu": "relu' = 0 if a <= 0 else 1",
     "leaky_relu": "leaky_relu' = 1 if a > 0 else slope", "softplus": "softplus' = sigmoid(a)",
     "sum": "d(sum) = 1 each", "linear": "d/db = 1, d/dw_i = x_i, d/dx_i = w_i",
 }
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_TAKEN_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"inputs", "params", "compiled"}
+
+
 class _Names:
-    """Unique, readable Python identifiers for nodes, from their labels where they have one."""
+    """Unique, readable Python identifiers for nodes, from their labels where they have one.
+
+    A name is plain ASCII, starts with a letter and is no keyword, builtin or name the code
+    itself uses (those of the namespace all start with "_"). Python reads identifiers after
+    NFKC normalisation, so a label such as "ｘ0" would otherwise become the input "x0"; a label
+    that gives no plain name falls back to a numbered one and is kept in a comment instead.
+    """
 
     def __init__(self) -> None:
-        self.reserved = set(_NAMESPACE) | {"inputs", "params"}
+        self.reserved = set(_NAMESPACE) | _TAKEN_NAMES
         self.used: set[str] = set(self.reserved)
 
     def make(self, label: str, fallback: str) -> str:
         """A fresh name `n` (with `g_n` free for its gradient), based on `label` if it can be."""
-        base = re.sub(r"\W", "_", label).strip("_")
-        if not base or base[0].isdigit() or keyword.iskeyword(base):
+        base = re.sub(r"[^A-Za-z0-9_]+", "_", label).strip("_")
+        if not _PLAIN_NAME.fullmatch(base) or base in self.reserved:
             base = fallback
         name, k = base, 1
         while name in self.used or "g_" + name in self.used:
@@ -241,13 +250,19 @@ class CompiledFunction:
         )
 
     def _checked_call(self, xs: list[float], param_values: list[float]) -> tuple[float, list[float]]:
+        # Eager's own contribution to each parameter's gradient, measured from zero: taking
+        # "after minus before" would lose it in rounding when .grad already holds a large sum.
         saved = [p.grad for p in self.params]
-        out, leaves = self._eager(xs)
-        signature = _signature(topological_order(out))
-        out.backward()
-        eager_param_grads = [p.grad - before for p, before in zip(self.params, saved)]
-        for p, before in zip(self.params, saved):
-            p.grad = before
+        try:
+            for p in self.params:
+                p.grad = 0.0
+            out, leaves = self._eager(xs)
+            signature = _signature(topological_order(out))
+            out.backward()
+            eager_param_grads = [p.grad for p in self.params]
+        finally:
+            for p, before in zip(self.params, saved):
+                p.grad = before
         if signature != self._signature:
             raise CompileMismatchError(
                 "the graph built on this call differs from the traced one (control flow on .data inside f?): "
@@ -313,11 +328,14 @@ def compile(
     if not isinstance(out, Value):
         raise TypeError(f"compile: f must return a Value, got {type(out).__name__}")
     order = topological_order(out)
-    param_list = list(params) if params is not None else []
-    for i, p in enumerate(param_list):
+    param_list: list[Value] = []
+    known: set[Value] = set()
+    for i, p in enumerate(params if params is not None else []):
         if not isinstance(p, Value) or p.inputs:
             raise TypeError(f"compile: params[{i}] must be a leaf Value, got {p!r}")
-    known = set(param_list)
+        if p not in known:  # a parameter named twice still receives its gradient once
+            known.add(p)
+            param_list.append(p)
     for node in order:
         if isinstance(node, Parameter) and node not in known:
             known.add(node)
@@ -331,20 +349,35 @@ def compile(
                             len(order), time.perf_counter() - start)
 
 
-def _sum_lines(name: str, terms: list[str], op: str) -> list[str]:
+def _label_comment(label: str) -> str:
+    """A label as a comment may show it: ASCII with every other character escaped, so that no
+    newline or other control character can end the comment; long ones cut."""
+    text = ascii(label)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
     """`name = t0 + t1 + ...`, over several lines when long, added in the same order: name = name + ... ."""
     k = _TERMS_PER_LINE
-    lines = [f"    {name} = {' + '.join(terms[:k])}  # {op}"]
+    lines = [f"    {name} = {' + '.join(terms[:k])}  # {comment}"]
     for i in range(k, len(terms), k):
         lines.append(f"    {name} = {' + '.join([name] + terms[i:i + k])}")
     return lines
 
 
-def _template_op(node: Value, constants: set[Value]) -> str:
-    """Which code template a node uses: its op, except that a power whose exponent is live
-    (an input, a parameter or computed) is "pow", which also differentiates the exponent and,
-    like the engine, refuses a negative base."""
-    if node.op == "**" and node.inputs[1] not in constants:
+def _template_op(node: Value) -> str:
+    """Which code template a node uses, chosen by its backward rule as the engine runs it: its
+    op, except that a power with a Value exponent is "pow", which also differentiates the
+    exponent and, like the engine, refuses a negative base. A rule assigned by hand (an op
+    written the lecture's way) has no template: compile cannot read a closure's formula."""
+    rule = node._backward_rule
+    if type(rule) is engine.LectureRule or rule is engine._passes_nothing:
+        raise TypeError(
+            f"compile: the node of op {node.op!r} has a backward rule written by hand (a per-node _backward, "
+            "the lecture's way), which compile cannot turn into code; build it from the engine's ops, "
+            "or run it eagerly with backward()"
+        )
+    if rule is Value._pow_of_values_backward:
         return "pow"
     return node.op
 
@@ -357,7 +390,6 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     needs_grad: set[Value] = set()
     forward: list[str] = []
     frozen: list[Value] = []
-    constants: set[Value] = set()
     template_op: dict[Value, str] = {}
 
     input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
@@ -375,22 +407,22 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         if node in source_of:
             continue
         if not node.inputs:  # a constant: inline its value
-            constants.add(node)
             source_of[node] = _literal(node.data)
             if node.label:
                 frozen.append(node)
             continue
-        op = template_op[node] = _template_op(node, constants)
+        op = template_op[node] = _template_op(node)
         if op not in FORWARD and op not in TERMS:
             raise TypeError(f"compile: op {node.op!r} has no code template")
         counter += 1
         name = names.make(node.label, f"v{counter}")
         source_of[node] = name
         args = [source_of[c] for c in node.inputs]
+        comment = node.op if not node.label or node.label == name else f"{node.op} {_label_comment(node.label)}"
         if op in TERMS:
-            forward += _sum_lines(name, TERMS[op](args), node.op)
+            forward += _sum_lines(name, TERMS[op](args), comment)
         else:
-            forward.append(f"    {name} = {FORWARD[op](args)}  # {node.op}")
+            forward.append(f"    {name} = {FORWARD[op](args)}  # {comment}")
         if any(c in needs_grad for c in node.inputs):
             needs_grad.add(node)
 
@@ -459,6 +491,3 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     return split_function("compiled", "inputs, params", prologue, body, epilogue, names.variables(),
                           _MAX_LINES_PER_FUNCTION)
 
-
-# `tinygrad_lite.compile(f, xs)` calls compile, and the module's other names stay reachable.
-make_module_callable(__name__, compile)

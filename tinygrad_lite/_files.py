@@ -1,0 +1,46 @@
+"""Writing files so that a crash never loses the previous version.
+
+A file opened with "w" is truncated at once: a save that dies half-way (disk full, a kill, an
+exception while serialising) leaves a broken file where a good one was. Here the new content
+goes to a temporary file in the same folder, is flushed to disk, and only then takes the
+destination's name with `os.replace`, which is atomic: a reader sees the old file or the new
+one, never a mixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: str | os.PathLike) -> Iterator[str]:
+    """Yield a temporary path beside `path`; when the block succeeds it replaces `path`.
+
+    If the block raises, the temporary file is removed and `path` is left untouched.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist")
+    stem, ext = os.path.splitext(os.path.basename(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=f"{ext}.tmp", dir=folder)
+    os.close(handle)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write `text` (UTF-8) to `path`, replacing any previous file only once it is complete."""
+    with replaced_atomically(path) as temporary:
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write(text)
