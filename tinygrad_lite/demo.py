@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 from . import data, losses, nn, optim, viz
 from .engine import Value, paused_gc
@@ -43,7 +44,7 @@ def train_moons(
         # Each step builds ~28,000 nodes; pausing the cycle collector meanwhile saves it from
         # walking them (they hold no cycles, and are freed by reference counting anyway).
         with paused_gc():
-            scores = [model(x) for x in X]
+            scores = [cast(Value, model(x)) for x in X]  # one output unit: a Value
             loss = losses.hinge(scores, y) + 1e-4 * losses.l2(model.parameters())
             opt.zero_grad()
             loss.backward()
@@ -68,7 +69,7 @@ def write_pictures(run: TrainingRun, out_dir: str) -> list[str]:
     out.backward()
     written.append(viz.render(out, os.path.join(out_dir, "neuron_graph.svg")))
     tiny = nn.MLP(2, [3, 1], activation="tanh", seed=1)
-    score = tiny([0.8, -0.5])
+    score = cast(Value, tiny([0.8, -0.5]))
     score.backward()
     written.append(viz.render(score, os.path.join(out_dir, "mlp_by_neuron.svg"), group="neuron", color_by="grad"))
     try:
@@ -91,7 +92,7 @@ def _plot_boundary(run: TrainingRun, path: str, steps: int = 60) -> str:
     x_min, x_max, y_min, y_max = min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5
     gx = [x_min + (x_max - x_min) * i / (steps - 1) for i in range(steps)]
     gy = [y_min + (y_max - y_min) * j / (steps - 1) for j in range(steps)]
-    grid = [[run.model([a, b]).data > 0 for a in gx] for b in gy]
+    grid = [[cast(Value, run.model([a, b])).data > 0 for a in gx] for b in gy]
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.contourf(gx, gy, grid, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"], alpha=0.8)
     ax.scatter(xs, ys, c=["#d62728" if label < 0 else "#1f77b4" for label in run.y], s=18, edgecolors="k",

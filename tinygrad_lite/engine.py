@@ -57,6 +57,12 @@ class Value:
     # _many: the inputs of an n-ary op (sum, linear) as a tuple, else None;
     # _backward_rule: the op's backward rule, called as rule(node); None for a leaf.
     __slots__ = ("data", "grad", "label", "op", "_backward_rule", "_a", "_b", "_many", "__weakref__")
+    # Typed as always present, so that the rules read plainly (`out._a.grad`): a rule only ever
+    # runs on a node that has the inputs it reads. Where absent they hold None.
+    _backward_rule: Callable[[Value], None]
+    _a: Value
+    _b: Value
+    _many: tuple[Value, ...]
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         """A Value holding `data`: `Value(2.0, label="a")`.
@@ -75,10 +81,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = _op
-        self._backward_rule: Callable[[Value], None] | None = None
-        self._a: Value | None = None
-        self._b: Value | None = None
-        self._many: tuple[Value, ...] | None = None
+        self._backward_rule = self._a = self._b = self._many = None  # type: ignore[assignment]
         if _children != ():
             self._set_children(_children)
 
@@ -97,7 +100,8 @@ class Value:
             self._many = inputs
         elif inputs:
             self._a = inputs[0]
-            self._b = inputs[1] if len(inputs) == 2 else None
+            if len(inputs) == 2:
+                self._b = inputs[1]
         if inputs:
             self._backward_rule = _passes_nothing
 
@@ -442,8 +446,8 @@ def _post_order(root: Value, interior_only: bool) -> list[Value]:
     keep_leaves = not interior_only
     while stack:
         node = pop()
-        if node is None:
-            emit(pop())
+        if node is None:  # the marker: the node under it has all its inputs done
+            emit(pop())  # type: ignore[arg-type]
             continue
         if node in visited:
             continue
@@ -539,10 +543,10 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
     out.grad = 0.0
     out.label = ""
     out.op = op
-    out._backward_rule = backward
-    out._a = a
-    out._b = b
-    out._many = None
+    out._backward_rule = backward  # type: ignore[assignment]
+    out._a = a  # type: ignore[assignment]
+    out._b = b  # type: ignore[assignment]
+    out._many = None  # type: ignore[assignment]
     return out
 
 
@@ -620,10 +624,10 @@ _VALUE_TYPES = frozenset((Value, Parameter))
 
 def _value_tuple(values: Iterable[Value | float], op: str) -> tuple[Value, ...]:
     """The operands of an n-ary op as a tuple of Values, wrapping plain numbers as constants."""
-    values = tuple(values)
-    if set(map(type, values)) <= _VALUE_TYPES:  # the common case, checked at C speed
-        return values
-    return tuple(_as_value(v, op) for v in values)
+    operands = tuple(values)
+    if set(map(type, operands)) <= _VALUE_TYPES:  # the common case, checked at C speed
+        return operands  # type: ignore[return-value]
+    return tuple(_as_value(v, op) for v in operands)
 
 
 def _checked_pow(a: float, n: float) -> float:

@@ -93,7 +93,7 @@ def build(expression: str, values: dict[str, float]) -> Value:
 
 def _walk(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | float:
     """Evaluate one syntax-tree node (recursion depth follows the nesting of the expression)."""
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     if isinstance(node, ast.Name):
         if node.id not in leaves:

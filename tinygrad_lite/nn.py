@@ -15,7 +15,7 @@ import json
 import math
 import os
 import random
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 from ._files import write_text_atomically
 from .engine import Parameter, Value, _to_float
@@ -55,7 +55,25 @@ def _resolve_activation(activation: str | Activation) -> Activation | None:
     raise TypeError(f"activation must be a name or a callable Value -> Value, got {type(activation).__name__} {activation!r}")
 
 
-def _initial_weight(rng: random.Random, init: str, activation: str, fan_in: int, fan_out: int) -> float:
+class RandomSource(Protocol):
+    """What weights are drawn from: a `random.Random`, or the `random` module itself (the global state)."""
+
+    def gauss(self, mu: float, sigma: float) -> float: ...
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+
+def _random_source(seed: int | None) -> RandomSource:
+    """A private generator seeded with `seed`, or with None the global `random` state, so that
+    `random.seed(1337)` before building a model makes it reproducible, as in micrograd."""
+    if seed is None:
+        return random
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__} {seed!r}")
+    return random.Random(seed)
+
+
+def _initial_weight(rng: RandomSource, init: str, activation: str, fan_in: int, fan_out: int) -> float:
     if init == "auto":
         init = "he" if activation in _RELU_LIKE else "glorot"
     if init == "he":  # keeps the variance of relu units' outputs constant layer to layer
@@ -109,7 +127,7 @@ class Neuron(Module):
         nin: number of inputs.
         activation: a name from ACTIVATIONS or a callable Value -> Value.
         init: one of INITS. `fan_out` (the next layer's width) matters for "glorot".
-        rng: the random generator to draw weights from (a fresh unseeded one if None).
+        rng: the random generator to draw weights from (the global `random` state if None).
         name: prefix of the parameter labels, e.g. "L0.N3".
     """
 
@@ -118,14 +136,14 @@ class Neuron(Module):
         nin: int,
         activation: str | Activation = "relu",
         init: str = "auto",
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         fan_out: int = 1,
         name: str = "N",
     ) -> None:
         _check_positive_int(nin, "nin")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {INITS}")
-        rng = rng if rng is not None else random.Random()
+        rng = rng if rng is not None else random
         self.nin = nin
         self.activation = activation
         self.name = name
@@ -164,11 +182,11 @@ class Layer(Module):
         nout: int,
         activation: str | Activation = "relu",
         init: str = "auto",
-        rng: random.Random | None = None,
+        rng: RandomSource | None = None,
         name: str = "L",
     ) -> None:
         _check_positive_int(nout, "nout")
-        rng = rng if rng is not None else random.Random()
+        rng = rng if rng is not None else random
         self.nin, self.nout = nin, nout
         self.activation = activation
         self.neurons = [
@@ -199,8 +217,10 @@ class MLP(Module):
         output_activation: the last layer's ("linear" by default: raw scores or logits).
         init: "auto" (He for relu-like, Glorot for tanh/sigmoid), "he", "glorot", "uniform"
             or "zeros" (which shows why not: hidden units start and stay identical).
-        seed: makes the initial weights reproducible; drawn from a private generator, so the
-            global `random` state is neither used nor changed.
+        seed: an int draws the initial weights from a private generator seeded with it (the
+            global `random` state is neither used nor changed); None (the default) draws them
+            from the global `random` state, so `random.seed(1337)` before building the model
+            makes it reproducible, as in micrograd.
 
     Calling the model on a list of `nin` floats or Values returns a Value when the last layer
     has one unit, else a list of Values.
@@ -231,7 +251,7 @@ class MLP(Module):
             raise TypeError(
                 f"activation must be a name, a callable or a list of them, got {type(activation).__name__} {activation!r}"
             )
-        rng = random.Random(seed)
+        rng = _random_source(seed)
         sizes = [nin] + list(nouts)
         activations = hidden_activations + [output_activation]
         self.nin = nin
@@ -243,10 +263,10 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Iterable[Value | float]) -> Value | list[Value]:
-        x = _input_list(x, "MLP", self.nin)
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+        outputs = self.layers[0](_input_list(x, "MLP", self.nin))
+        for layer in self.layers[1:]:
+            outputs = layer(outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]

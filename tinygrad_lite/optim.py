@@ -22,6 +22,11 @@ class Optimizer:
     def __init__(self, params: Iterable[Value], lr: float, weight_decay: float, check_finite: bool) -> None:
         if isinstance(params, Value):
             raise TypeError("params must be a list of Values (e.g. model.parameters()), got a single Value")
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(
+                f"the optimiser got the {type(params).__name__} itself; pass its parameters: "
+                f"{type(self).__name__}(model.parameters(), ...)"
+            )
         self.params = list(params)
         if not self.params:
             raise ValueError("the optimiser got an empty parameter list")

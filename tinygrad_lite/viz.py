@@ -28,7 +28,7 @@ import subprocess
 import sys
 import unicodedata
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]
 
 from ._files import replaced_atomically, write_text_atomically
 from .engine import Parameter, Value, topological_order
