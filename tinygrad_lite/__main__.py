@@ -1,4 +1,4 @@
-"""Command line: `python -m tinygrad_lite [demo|graph] ...` (the demo when no command is given).
+"""Command line: `python -m tinygrad_lite [demo|graph|walkthrough] ...` (the demo when no command is given).
 
 Installed as the console script `tinygrad-lite` too. Every bad input ends in one line on
 stderr, `error: ...`, and exit code 2: never a traceback.
@@ -11,12 +11,12 @@ import os
 import sys
 from typing import NoReturn
 
-from .expr import ExpressionError, build, parse_values, quoted
+from .expr import FUNCTIONS, ExpressionError, build, parse_values, quoted
 
 # The options of the expression commands that take a value: the word after one is that value,
 # even when it starts with "-".
 _VALUE_OPTIONS = {"--values", "-o", "--output", "--rankdir"}
-_EXPRESSION_COMMANDS = {"graph"}
+_EXPRESSION_COMMANDS = {"graph", "walkthrough"}
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -51,14 +51,24 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed for data and weights (default 0)")
     graph = commands.add_parser("graph", help="draw the graph of an expression, after backward", allow_abbrev=False,
                                 description=f'example: {prog} graph "tanh(a*b + c)" --values a=2,b=-3,c=1 -o graph.svg')
-    graph.add_argument("expression", help="e.g. 'tanh(a*b + c)' or '-a*b'; functions: "
-                                          "exp log tanh sigmoid relu leaky_relu softplus")
-    graph.add_argument("--values", default="", help="variable values, e.g. a=2,b=-3,c=1")
+    _expression_arguments(graph)
     graph.add_argument("-o", "--output", default="graph.svg",
                        help="file to write: .svg, .png, .dot, or .pdf with Graphviz installed; its folder must exist")
     graph.add_argument("--color-by-grad", action="store_true", help="shade nodes by |grad| (log scale)")
-    graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR")
+    walk = commands.add_parser("walkthrough", allow_abbrev=False,
+                               help="write a page that steps through backprop on an expression",
+                               description=f'example: {prog} walkthrough "tanh(a*b + c)" --values a=2,b=-3,c=1 '
+                                           "-o backprop.html; open the page in a browser")
+    _expression_arguments(walk)
+    walk.add_argument("-o", "--output", default="backprop.html", help="the .html page to write; its folder must exist")
     return parser
+
+
+def _expression_arguments(command: argparse.ArgumentParser) -> None:
+    functions = " ".join(FUNCTIONS)
+    command.add_argument("expression", help=f"e.g. 'tanh(a*b + c)' or '-a*b'; functions: {functions}")
+    command.add_argument("--values", default="", help="variable values, e.g. a=2,b=-3,c=1")
+    command.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="left to right (LR) or top to bottom")
 
 
 def _expression_last(argv: list[str]) -> list[str]:
@@ -81,6 +91,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m tinygrad_lite") -
     try:
         if args.command == "graph":
             return _graph(args)
+        if args.command == "walkthrough":
+            return _walkthrough(args)
         return _demo(args.epochs, args.out, args.seed) if args.command == "demo" else _demo(100, "out", 0)
     except (ExpressionError, ArithmeticError, ValueError, TypeError, OSError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -99,6 +111,15 @@ def _graph(args: argparse.Namespace) -> int:
     out.backward()
     path = viz.render(out, args.output, color_by="grad" if args.color_by_grad else None, rankdir=args.rankdir)
     print(f"{quoted(args.expression)} = {out.data:.6g}; wrote {path}")
+    return 0
+
+
+def _walkthrough(args: argparse.Namespace) -> int:
+    from . import viz
+
+    out = build(args.expression, parse_values(args.values))
+    path = viz.walkthrough(out, args.output, rankdir=args.rankdir)
+    print(f"{quoted(args.expression)} = {out.data:.6g}; wrote {path} (open it in a browser)")
     return 0
 
 

@@ -32,6 +32,7 @@ def replaced_atomically(path: str | os.PathLike) -> Iterator[str]:
         yield temporary
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -44,3 +45,14 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
     with replaced_atomically(path) as temporary:
         with open(temporary, "w", encoding="utf-8") as f:
             f.write(text)
+
+
+def _mode_for(path: str) -> int:
+    """The permissions the file should get: those of the file it replaces, or what `open` would
+    give a new one (0o666 less the umask), not the private 0o600 of a temporary file."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

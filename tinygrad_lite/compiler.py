@@ -28,6 +28,7 @@ every call and raises CompileMismatchError when the two disagree.
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import math
 import re
@@ -35,7 +36,7 @@ import time
 import warnings
 from typing import Callable, Sequence
 
-from . import engine
+from . import engine, symbolic
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
 from .engine import Parameter, Value, topological_order
 
@@ -46,41 +47,37 @@ class CompileMismatchError(RuntimeError):
     """With check=True: the compiled function and the eager engine disagreed on a call."""
 
 
-# What the generated code may call: the engine's own helpers, so both compute alike.
-_NAMESPACE = {
-    "_exp": math.exp,
-    "_log": math.log,
-    "_log1p": math.log1p,
-    "_tanh": math.tanh,
-    "_sigmoid": engine.stable_sigmoid,
-    "_pow": engine._checked_pow,
-    "_pow_of_values": engine._checked_pow_of_values,
-    "_power_slope": engine._power_slope,
-    "_INF": math.inf,
-    "_NAN": math.nan,
-}
+# What the generated code may call: the functions the engine's own ops and rules call, so both
+# compute alike, under the names the rule tracer gives them.
+_NAMESPACE: dict[str, object] = dict(symbolic.function_namespace(), _INF=math.inf, _NAN=math.nan)
 
 
 # Longer generated code is cut into part functions of this many lines (see _split).
 _MAX_LINES_PER_FUNCTION = 100_000
 
 
-def _literal(x: float) -> str:
-    """A float as source text that evaluates to exactly the same float."""
-    if x != x:
-        return "_NAN"
-    if math.isinf(x):
-        return "_INF" if x > 0 else "(-_INF)"
-    text = repr(x)
-    return f"({text})" if text.startswith("-") else text
-
-
-# ------------------------------------------------------------------ per-op code templates
+# ------------------------------------------------------------------ forward code, one line per op
 #
-# forward(a, out) -> expression for the node's value, given its inputs' source names `a`.
-# backward(a, out, g) -> [(input index, contribution, sign)]: the gradient each input receives,
-# in the same order as the engine's backward rule adds it; sign -1 means the rule subtracts it.
-# Each formula mirrors the backward rule written under the op in engine.py.
+# Keyed by the node's backward rule, which says exactly what the node computes (a power with a
+# Value exponent has its own rule, and so its own line). "{0}", "{1}", ... are the inputs. The
+# backward code is not written here: it is read from the rule itself (see symbolic.py).
+
+FORWARD: dict[Callable, str] = {
+    Value._add_backward: "{0} + {1}",
+    Value._sub_backward: "{0} - {1}",
+    Value._mul_backward: "{0} * {1}",
+    Value._div_backward: "{0} / {1}",
+    Value._neg_backward: "-{0}",
+    Value._pow_backward: "_checked_pow({0}, {1})",
+    Value._pow_of_values_backward: "_checked_pow_of_values({0}, {1})",
+    Value._exp_backward: "_exp({0})",
+    Value._log_backward: "_log({0})",
+    Value._sigmoid_backward: "_stable_sigmoid({0})",
+    Value._tanh_backward: "_tanh({0})",
+    Value._softplus_backward: "({0} if {0} > 0.0 else 0.0) + _log1p(_exp(-abs({0})))",
+    Value._relu_backward: "({0} if {0} > 0.0 or {0} != {0} else 0.0)",
+    Value._leaky_relu_backward: "({0} if {0} > 0.0 else {1} * {0})",
+}
 
 
 def _sum_terms(a: list[str]) -> list[str]:
@@ -92,67 +89,26 @@ def _linear_terms(a: list[str]) -> list[str]:
     return [a[0]] + [f"{a[1 + i]} * {a[1 + n + i]}" for i in range(n)]
 
 
-# n-ary ops (their forward code): the terms added left to right, written over several lines when
-# long, because one expression of thousands of additions nests too deeply for Python's compiler.
-TERMS: dict[str, Callable[[list[str]], list[str]]] = {"sum": _sum_terms, "linear": _linear_terms}
+# n-ary ops: the terms added left to right, written over several lines when long, because one
+# expression of thousands of additions nests too deeply for Python's compiler.
+TERMS: dict[Callable, Callable[[list[str]], list[str]]] = {
+    Value._sum_backward: _sum_terms,
+    Value._linear_backward: _linear_terms,
+}
 _TERMS_PER_LINE = 32
 
 
-def _bw_linear(a: list[str], out: str, g: str) -> list[tuple[int, str, int]]:
-    n = (len(a) - 1) // 2
-    terms = [(0, g, 1)]
-    for i in range(n):
-        terms.append((1 + i, f"{g} * {a[1 + n + i]}", 1))
-        terms.append((1 + n + i, f"{g} * {a[1 + i]}", 1))
-    return terms
+@functools.lru_cache(maxsize=None)
+def _backward_templates(rule: Callable, n_inputs: int) -> tuple[tuple[int, str, int], ...]:
+    """The rule's gradient contributions as (input index, source template, sign), read from the
+    rule by running it on symbols: "{0}", "{1}", ... are the inputs, "{out}" and "{g}" the node's
+    value and gradient."""
+    return tuple((c.input, symbolic.to_python(c.term), c.sign) for c in symbolic.trace_rule(rule, n_inputs))
 
 
-FORWARD: dict[str, Callable[[list[str]], str]] = {
-    "+": lambda a: f"{a[0]} + {a[1]}",
-    "-": lambda a: f"{a[0]} - {a[1]}",
-    "*": lambda a: f"{a[0]} * {a[1]}",
-    "/": lambda a: f"{a[0]} / {a[1]}",
-    "neg": lambda a: f"-{a[0]}",
-    "**": lambda a: f"_pow({a[0]}, {a[1]})",
-    "pow": lambda a: f"_pow_of_values({a[0]}, {a[1]})",  # ** with a live exponent (see _template_op)
-    "exp": lambda a: f"_exp({a[0]})",
-    "log": lambda a: f"_log({a[0]})",
-    "sigmoid": lambda a: f"_sigmoid({a[0]})",
-    "tanh": lambda a: f"_tanh({a[0]})",
-    "relu": lambda a: f"({a[0]} if {a[0]} > 0.0 or {a[0]} != {a[0]} else 0.0)",
-    "leaky_relu": lambda a: f"({a[0]} if {a[0]} > 0.0 else {a[1]} * {a[0]})",
-    "softplus": lambda a: f"({a[0]} if {a[0]} > 0.0 else 0.0) + _log1p(_exp(-abs({a[0]})))",
-}
-
-BACKWARD: dict[str, Callable[[list[str], str, str], list[tuple[int, str, int]]]] = {
-    "+": lambda a, out, g: [(0, g, 1), (1, g, 1)],
-    "-": lambda a, out, g: [(0, g, 1), (1, g, -1)],
-    "*": lambda a, out, g: [(0, f"{g} * {a[1]}", 1), (1, f"{g} * {a[0]}", 1)],
-    "/": lambda a, out, g: [(0, f"{g} / {a[1]}", 1), (1, f"{g} * ({out} / {a[1]})", -1)],
-    "neg": lambda a, out, g: [(0, g, -1)],
-    "**": lambda a, out, g: [(0, f"{g} * _power_slope({a[0]}, {a[1]})", 1)],
-    "pow": lambda a, out, g: [
-        (0, f"{g} * _power_slope({a[0]}, {a[1]})", 1),
-        (1, f"({g} * ({out} * _log({a[0]})) if {a[0]} > 0.0 else 0.0)", 1),
-    ],
-    "exp": lambda a, out, g: [(0, f"{g} * {out}", 1)],
-    "log": lambda a, out, g: [(0, f"{g} / {a[0]}", 1)],
-    "sigmoid": lambda a, out, g: [(0, f"{g} * {out} * (1.0 - {out})", 1)],
-    "tanh": lambda a, out, g: [(0, f"{g} * (1.0 - {out} * {out})", 1)],
-    "relu": lambda a, out, g: [(0, f"(0.0 if {a[0]} <= 0.0 else {g})", 1)],
-    "leaky_relu": lambda a, out, g: [(0, f"({g} if {a[0]} > 0.0 else {g} * {a[1]})", 1)],
-    "softplus": lambda a, out, g: [(0, f"{g} * _sigmoid({a[0]})", 1)],
-    "sum": lambda a, out, g: [(i, g, 1) for i in range(len(a))],
-    "linear": _bw_linear,
-}
-
-DERIVATIVE_NOTE = {
-    "+": "d(a+b) = 1, 1", "-": "d(a-b) = 1, -1", "*": "d(a*b) = b, a", "/": "d(a/b) = 1/b, -out/b",
-    "neg": "d(-a) = -1", "**": "d(a**n) = n*a**(n-1)", "pow": "d(a**b) = b*a**(b-1), out*ln(a)", "exp": "exp' = out", "log": "log' = 1/a",
-    "sigmoid": "sigmoid' = out*(1-out)", "tanh": "tanh' = 1-out**2", "relu": "relu' = 0 if a <= 0 else 1",
-    "leaky_relu": "leaky_relu' = 1 if a > 0 else slope", "softplus": "softplus' = sigmoid(a)",
-    "sum": "d(sum) = 1 each", "linear": "d/db = 1, d/dw_i = x_i, d/dx_i = w_i",
-}
+@functools.lru_cache(maxsize=None)
+def _note(rule: Callable) -> str:
+    return symbolic.derivative_note(rule)
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -365,21 +321,19 @@ def _sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
     return lines
 
 
-def _template_op(node: Value) -> str:
-    """Which code template a node uses, chosen by its backward rule as the engine runs it: its
-    op, except that a power with a Value exponent is "pow", which also differentiates the
-    exponent and, like the engine, refuses a negative base. A rule assigned by hand (an op
-    written the lecture's way) has no template: compile cannot read a closure's formula."""
+def _rule_of(node: Value) -> Callable:
+    """The node's backward rule, which decides its code; a rule written by hand (an op written
+    the lecture's way) is refused: compile cannot read a closure's formula."""
     rule = node._backward_rule
+    if rule in FORWARD or rule in TERMS:
+        return rule
     if type(rule) is engine.LectureRule or rule is engine._passes_nothing:
         raise TypeError(
             f"compile: the node of op {node.op!r} has a backward rule written by hand (a per-node _backward, "
             "the lecture's way), which compile cannot turn into code; build it from the engine's ops, "
             "or run it eagerly with backward()"
         )
-    if rule is Value._pow_of_values_backward:
-        return "pow"
-    return node.op
+    raise TypeError(f"compile: op {node.op!r} (rule {getattr(rule, '__qualname__', rule)!r}) has no forward code")
 
 
 def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> list[str]:
@@ -390,7 +344,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     needs_grad: set[Value] = set()
     forward: list[str] = []
     frozen: list[Value] = []
-    template_op: dict[Value, str] = {}
+    rule_of: dict[Value, Callable] = {}
 
     input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
     param_names = [names.make(p.label, f"p{i}") for i, p in enumerate(params)]
@@ -407,22 +361,20 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         if node in source_of:
             continue
         if not node.inputs:  # a constant: inline its value
-            source_of[node] = _literal(node.data)
+            source_of[node] = symbolic.literal(node.data)
             if node.label:
                 frozen.append(node)
             continue
-        op = template_op[node] = _template_op(node)
-        if op not in FORWARD and op not in TERMS:
-            raise TypeError(f"compile: op {node.op!r} has no code template")
+        rule = rule_of[node] = _rule_of(node)
         counter += 1
         name = names.make(node.label, f"v{counter}")
         source_of[node] = name
         args = [source_of[c] for c in node.inputs]
         comment = node.op if not node.label or node.label == name else f"{node.op} {_label_comment(node.label)}"
-        if op in TERMS:
-            forward += _sum_lines(name, TERMS[op](args), comment)
+        if rule in TERMS:
+            forward += _sum_lines(name, TERMS[rule](args), comment)
         else:
-            forward.append(f"    {name} = {FORWARD[op](args)}  # {comment}")
+            forward.append(f"    {name} = {FORWARD[rule].format(*args)}  # {comment}")
         if any(c in needs_grad for c in node.inputs):
             needs_grad.add(node)
 
@@ -447,10 +399,11 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
             continue
         g = grad_of[node]
         args = [source_of[c] for c in node.inputs]
-        op = template_op[node]
-        contributions = BACKWARD[op](args, source_of[node], g)
+        rule = rule_of[node]
+        out_name = source_of[node]
         emitted = False
-        for index, term, sign in contributions:
+        for index, template, sign in _backward_templates(rule, len(args)):
+            term = template.format(*args, out=out_name, g=g)
             child = node.inputs[index]
             if child not in needs_grad:
                 continue
@@ -468,7 +421,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 owned.add(child)
             grad_of[child] = target
             if not emitted:
-                line += f"  # {node.op}: {DERIVATIVE_NOTE[op]}"
+                line += f"  # {node.op}: {_note(rule)}"
                 emitted = True
             backward.append("    " + line)
 

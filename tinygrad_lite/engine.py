@@ -37,6 +37,31 @@ Number = int | float
 
 _new_object = object.__new__
 
+BRANCH_FREE_FORMS: dict[Callable, Callable] = {}
+"""Backward rules that branch on data, and the same rule written without a branch (with `where`).
+
+A code generator reads a rule's formula by running it on symbols (see symbolic.py), and a
+symbol has no truth value: `if z > 0:` cannot be followed. Such a rule declares, right under
+it, its branch-free form, which the generators run instead; the eager engine runs the rule.
+"""
+
+
+def branch_free_form_of(rule: Callable) -> Callable[[Callable], Callable]:
+    """Declare the decorated function as `rule` written without branching on data."""
+
+    def declare(form: Callable) -> Callable:
+        BRANCH_FREE_FORMS[rule] = form
+        return form
+
+    return declare
+
+
+def where(condition: bool, if_true: float, if_false: float) -> float:
+    """`if_true if condition else if_false`, as a function: how a branch-free form of a rule
+    writes a branch, so that a code generator can record it (as a conditional expression, or
+    numpy's where). Eagerly, both values are computed."""
+    return if_true if condition else if_false
+
 
 class Value:
     """A scalar node in a computation graph.
@@ -254,6 +279,13 @@ class Value:
         if a > 0.0:
             exponent.grad += g * (out.data * math.log(a))
 
+    @branch_free_form_of(_pow_of_values_backward)
+    def _pow_of_values_backward_branch_free(out: Value) -> None:
+        g, base, exponent = out.grad, out._a, out._b
+        a = base.data
+        base.grad += g * _power_slope(a, exponent.data)
+        exponent.grad += where(a > 0.0, g * (out.data * math.log(a)), 0.0)
+
     # ------------------------------------------------------------------ functions
 
     def exp(self) -> Value:
@@ -320,6 +352,10 @@ class Value:
         if not out.data <= 0.0:
             out._a.grad += out.grad
 
+    @branch_free_form_of(_relu_backward)
+    def _relu_backward_branch_free(out: Value) -> None:
+        out._a.grad += where(out.data <= 0.0, 0.0, out.grad)
+
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """z if z > 0 else slope * z. Its derivative at exactly z = 0 is `slope`, as in PyTorch."""
         slope = _to_float(slope, "leaky_relu slope")
@@ -331,6 +367,11 @@ class Value:
         # d leaky_relu(z)/dz = 1 if z > 0 else slope
         z, g = out._a, out.grad
         z.grad += g if z.data > 0.0 else g * out._b.data
+
+    @branch_free_form_of(_leaky_relu_backward)
+    def _leaky_relu_backward_branch_free(out: Value) -> None:
+        z, g = out._a, out.grad
+        z.grad += where(z.data > 0.0, g, g * out._b.data)
 
     # ------------------------------------------------------------------ n-ary nodes
 

@@ -55,11 +55,22 @@ def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[
     return grads
 
 
-def analytical_grad(f: Function, xs: Sequence[float]) -> list[float]:
-    """The gradient of `f` at `xs` as backpropagation computes it."""
+def analytical_grad(f: Function, xs: Sequence[float], upstream: float = 1.0) -> list[float]:
+    """The gradient of `f` at `xs` as backpropagation computes it.
+
+    With `upstream` other than 1.0, backpropagation starts from d(loss)/d f = upstream (the
+    graph of `f(x) * upstream` is differentiated) and the result is divided back by it.
+    """
     out, leaves = _evaluate(f, _points(xs, "analytical_grad"))
+    if upstream != 1.0:
+        out = out * upstream
     out.backward()
-    return [leaf.grad for leaf in leaves]
+    return [leaf.grad / upstream for leaf in leaves]
+
+
+UPSTREAM = 1.7
+"""The second output gradient gradcheck tries: the op at the root of `f` sees 1.0 in the first
+pass, so a rule that forgets to multiply by `out.grad` would pass with 1.0 alone."""
 
 
 def gradcheck(
@@ -67,23 +78,27 @@ def gradcheck(
 ) -> bool:
     """Return True if backprop's gradient of `f` at `xs` matches central differences.
 
-    Each input i must satisfy |analytical - numerical| <= atol + rtol * |numerical|.
-    Otherwise raises GradcheckError naming every input that fails, with both values and
-    their difference. A non-finite gradient on either side counts as a failure, unless
-    both are the same infinity.
+    Backpropagation is checked twice: from an output gradient of 1.0, and of 1.7 (as
+    torch.autograd.gradcheck checks backward against arbitrary output gradients), so that a
+    rule which ignores the gradient it receives cannot pass. Each input i must satisfy
+    |analytical - numerical| <= atol + rtol * |numerical|. Otherwise raises GradcheckError
+    naming every input that fails, with both values and their difference. A non-finite
+    gradient on either side counts as a failure, unless both are the same infinity.
     """
-    analytical = analytical_grad(f, xs)
-    numerical = numerical_grad(f, xs, eps)
+    point = _points(xs, "gradcheck")  # read once: xs may be a generator
+    numerical = numerical_grad(f, point, eps)
     failures = []
-    for i, (a, n) in enumerate(zip(analytical, numerical)):
-        if a == n:
-            continue
-        if math.isfinite(a) and math.isfinite(n) and abs(a - n) <= atol + rtol * abs(n):
-            continue
-        failures.append(f"  input {i} (x = {xs[i]!r}): analytical {a!r}, numerical {n!r}, difference {a - n!r}")
+    for upstream in (1.0, UPSTREAM):
+        analytical = analytical_grad(f, point, upstream)
+        for i, (a, n) in enumerate(zip(analytical, numerical)):
+            if a == n:
+                continue
+            if math.isfinite(a) and math.isfinite(n) and abs(a - n) <= atol + rtol * abs(n):
+                continue
+            failures.append(f"  input {i} (x = {point[i]!r}), output gradient {upstream}: analytical {a!r}, "
+                            f"numerical {n!r}, difference {a - n!r}")
     if failures:
         raise GradcheckError(
             f"gradient mismatch (eps={eps}, atol={atol}, rtol={rtol}):\n" + "\n".join(failures)
         )
     return True
-

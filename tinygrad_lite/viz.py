@@ -33,7 +33,7 @@ import graphviz  # type: ignore[import-untyped]
 from ._files import replaced_atomically, write_text_atomically
 from .engine import Parameter, Value, topological_order
 
-__all__ = ["draw_dot", "render", "find_renderer", "GraphDrawing", "MAX_NODES"]
+__all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
 
 # Fontconfig (Graphviz's PNG output) and browsers (SVG) both take the first family they have,
 # so every system finds one of these.
@@ -61,13 +61,17 @@ class GraphDrawing(graphviz.Digraph):
     """A graphviz.Digraph that Jupyter displays with whichever renderer is available."""
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_):  # noqa: D401 - Jupyter hook
-        renderer = find_renderer()
-        if renderer is None:
-            return {"text/plain": self.source}
-        svg = subprocess.run([renderer, "-Tsvg"], input=self.source.encode(), capture_output=True, check=False)
-        if svg.returncode != 0:
-            return {"text/plain": self.source}
-        return {"image/svg+xml": svg.stdout.decode("utf-8")}
+        svg = _svg_of(self)
+        return {"text/plain": self.source} if svg is None else {"image/svg+xml": svg}
+
+
+def _svg_of(dot: graphviz.Digraph) -> str | None:
+    """The drawing as SVG text, or None when no renderer is found or it fails."""
+    renderer = find_renderer()
+    if renderer is None:
+        return None
+    svg = subprocess.run([renderer, "-Tsvg"], input=dot.source.encode("utf-8"), capture_output=True, check=False)
+    return svg.stdout.decode("utf-8") if svg.returncode == 0 else None
 
 
 def _fmt(x: float) -> str:
@@ -220,7 +224,7 @@ def draw_dot(
     statements: list[tuple[str | None, str, dict]] = []  # (cluster, node id, attributes)
     edges: set[tuple[str, str]] = set()
     edge_list: list[tuple[str, str]] = []
-    blocks = _parameter_blocks(order, keys, ids) if group is not None and not collapse else {}
+    blocks = _parameter_blocks(order, keys, ids) if not collapse else {}
     block_rows: dict[str, list[Value]] = {}
     for param, (block, _) in blocks.items():
         block_rows.setdefault(block, []).append(param)
@@ -417,4 +421,65 @@ def render(root: Value | graphviz.Digraph, path: str | os.PathLike, **options) -
             raise RuntimeError(
                 f"{os.path.basename(renderer)} failed to draw {path}: {message[-1] if message else 'no message'}"
             )
+    return path
+
+
+def walkthrough(root: Value, path: str | os.PathLike, group: str | None = None, rankdir: str = "LR",
+                max_nodes: int = MAX_NODES) -> str:
+    """Write one self-contained HTML page that steps through backpropagation on `root`'s graph,
+    and return the path written.
+
+    The page shows the drawing and steps through the forward pass node by node, then the
+    backward pass rule by rule: each backward step highlights the node whose rule runs, shows
+    each gradient contribution as a formula with its numbers put in (`tanh: x.grad += out.grad
+    * (1.0 - out * out) = 1 * (1.0 - 0.7071 * 0.7071) = 0.5`), and fills in gradients as they
+    arrive, marked final once every consumer has passed its share. Buttons, the arrow keys
+    (Home, End) and a slider move between steps. It needs no network: open it from disk.
+
+    The steps start from zero gradients, as `backward()` on a fresh graph does; the graph's
+    own gradients are left as they were. `group="neuron"` draws an nn model neuron by neuron;
+    graphs over `max_nodes` are refused as by draw_dot. An op written by hand (a per-node
+    `_backward`) shows its name and what it added, without a formula.
+    """
+    from .backprop_steps import display_names, record_steps
+    from .walkthrough_page import page
+
+    if not isinstance(root, Value):
+        raise TypeError(f"walkthrough expects a Value, got {type(root).__name__}")
+    path = os.fspath(path)
+    if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
+        raise ValueError(f"walkthrough writes an .html page, got {path!r}")
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"walkthrough: the folder {folder!r} does not exist; create it first")
+    order, steps = record_steps(root, _fmt)
+    final_grads = {}
+    for step in steps:
+        final_grads.update({i: grad for i, (grad, _) in step.grads.items()})
+    saved = [(node.grad, node.label) for node in order]
+    try:
+        # Drawn with the final values, so that every box is wide enough for the numbers it will
+        # show, and with every node named as the formulas name it (v5 for an unlabelled node).
+        for i, (node, name) in enumerate(zip(order, display_names(order))):
+            node.grad = final_grads.get(i, 0.0)
+            node.label = node.label or name
+        dot = draw_dot(root, rankdir=rankdir, group=group, max_nodes=max_nodes, legend=False)
+    finally:
+        for node, (grad, label) in zip(order, saved):
+            node.grad, node.label = grad, label
+    svg = _svg_of(dot)
+    if svg is None:
+        raise RuntimeError(f"walkthrough needs a Graphviz renderer to draw the graph; {NO_RENDERER_HINT}")
+    ids = {node: f"n{i}" for i, node in enumerate(order)}
+    blocks = _parameter_blocks(order, {node: _group_key(node, group) for node in order}, ids)
+    places = []
+    for node in order:
+        box, row = blocks.get(node, (ids[node], 0))
+        places.append({"box": box, "row": row, "op": ids[node] + "_op" if node.inputs else ""})
+    step_data = [{"phase": s.phase, "node": s.node, "title": s.title, "lines": s.lines,
+                  "data": {i: _fmt(v) for i, v in s.data.items()},
+                  "grads": {i: [_fmt(g), final] for i, (g, final) in s.grads.items()},
+                  "inputs": s.inputs} for s in steps]
+    root_name = root.label or "out"
+    write_text_atomically(path, page(svg, step_data, places, f"Backpropagation, step by step: {root_name}", root_name))
     return path

@@ -1,0 +1,145 @@
+"""One source per derivative: the engine's rules are the only place a derivative is written.
+
+Code generators read each rule by running it on symbols (symbolic.py). These tests fail when an
+op lacks anything it needs (forward code, a traceable rule, a test case, a README row), and
+hold the places that used to disagree to the engine's behaviour.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+
+import pytest
+
+import tinygrad_lite as tl
+from test_engine_ops import CASES
+from tinygrad_lite import GradcheckError, Value, engine, expr, gradcheck, symbolic, topological_order
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+RULES = sorted((f for name, f in vars(Value).items()
+                if name.endswith("_backward") and inspect.isfunction(f) and f not in engine.BRANCH_FREE_FORMS.values()),
+               key=lambda f: f.__name__)
+
+
+def arity(rule) -> int:
+    return 5 if rule in (Value._sum_backward, Value._linear_backward) else 2
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
+def test_every_rule_can_be_read_as_code_and_has_forward_code(rule):
+    contributions = symbolic.trace_rule(rule, arity(rule))
+    assert contributions, "the rule passes nothing back"
+    assert rule in tl.compiler.FORWARD or rule in tl.compiler.TERMS, f"{rule.__name__} has no forward code"
+    assert symbolic.derivative_note(rule).startswith("d"), "the rule has no '# d...' comment with its formula"
+
+
+def test_every_rule_is_exercised_by_the_op_table():
+    exercised = set()
+    for _, f, xs, _ in CASES:
+        out = f(*[Value(x) for x in xs])
+        exercised |= {node._backward_rule for node in topological_order(out)}
+    missing = [rule.__name__ for rule in RULES if rule not in exercised]
+    assert not missing, f"no case in tests/test_engine_ops.py CASES makes a node with {missing}"
+
+
+def test_every_op_has_a_row_in_the_readme():
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    table = readme[readme.index("## Operations and their derivatives"):readme.index("## backward()")]
+    ops = {node.op for _, f, xs, _ in CASES for node in topological_order(f(*[Value(x) for x in xs])) if node.op}
+    shown = {"neg": "-a", "**": "a ** n"}
+    missing = [op for op in ops
+               if not any(form in table for form in (f"`{shown.get(op, op)}", f"`a {op} b`", f"`Value.{op}("))]
+    assert not missing, f"README's table of operations has no row for {missing}"
+
+
+def test_every_function_method_is_known_to_the_expression_parser():
+    methods = {name for name, f in vars(Value).items()
+               if not name.startswith("_") and inspect.isfunction(f) and name not in ("backward", "zero_grad")}
+    assert methods == set(expr.FUNCTIONS)
+
+
+# ---------------------------------------------------------------- what used to disagree
+
+
+def test_compile_picks_the_power_by_its_rule_as_the_engine_does():
+    # A Value exponent refuses a negative base even when it is a constant Value.
+    with pytest.raises(ValueError, match="base >= 0"):
+        (Value(-2.0) ** Value(2.0)).backward()
+    step = tl.compile(lambda v: v[0] ** Value(2.0), [3.0])
+    with pytest.raises(ValueError, match="base >= 0"):
+        step([-2.0])
+    assert step([3.0]) == (9.0, [6.0])
+
+
+def test_gradcheck_reads_a_generator_of_points_once():
+    def forgets_the_factor(v):
+        out = Value(v[0].data ** 2, (v[0],), "square")
+
+        def _backward():
+            v[0].grad += v[0].data  # should be 2 * v[0].data * out.grad
+
+        out._backward = _backward
+        return out
+
+    with pytest.raises(GradcheckError):
+        gradcheck(forgets_the_factor, (x for x in [1.5]))
+
+
+def test_gradcheck_catches_a_rule_that_ignores_its_output_gradient():
+    def ignores_out_grad(v):  # right at the root, where out.grad is 1.0
+        out = Value(math.tanh(v[0].data), (v[0],), "tanh")
+
+        def _backward():
+            v[0].grad += 1.0 - out.data**2
+
+        out._backward = _backward
+        return out
+
+    with pytest.raises(GradcheckError, match="output gradient 1.7"):
+        gradcheck(ignores_out_grad, [0.5])
+
+
+def test_the_symbolic_printer_keeps_the_order_of_operations():
+    a, b, c = symbolic.name("a"), symbolic.name("b"), symbolic.name("c")
+    cases = {
+        a - (b - c): "a - (b - c)",
+        (a - b) - c: "a - b - c",
+        a + (b + c): "a + (b + c)",  # floats: not the same as a + b + c
+        a * (b / c): "a * (b / c)",
+        -(a * b): "-(a * b)",
+        (-a) ** b: "(-a) ** b",
+        a ** (b ** c): "a ** b ** c",
+        (a ** b) ** c: "(a ** b) ** c",
+        symbolic.Expr("where", a <= b, b, c - a): "(b if a <= b else c - a)",
+    }
+    for expression, text in cases.items():
+        assert symbolic.to_python(expression) == text
+
+
+def test_a_symbol_cannot_be_truth_tested():
+    with pytest.raises(symbolic.UntraceableRule, match="branch-free form"):
+        bool(symbolic.name("z") > 0.0)
+
+
+@pytest.mark.parametrize("rule", sorted(engine.BRANCH_FREE_FORMS, key=lambda r: r.__name__), ids=lambda r: r.__name__)
+@pytest.mark.parametrize("z", [-2.0, -0.0, 0.0, 0.5, math.inf, -math.inf, math.nan])
+def test_each_branch_free_form_agrees_with_its_rule(rule, z):
+    def node_for(rule):
+        x, y = Value(z if rule is not Value._pow_of_values_backward else abs(z)), Value(1.5)
+        out = {Value._relu_backward: lambda: x.relu(), Value._leaky_relu_backward: lambda: x.leaky_relu(0.1),
+               Value._pow_of_values_backward: lambda: x ** y}[rule]()
+        out.grad = 0.7
+        return out
+
+    by_rule, by_form = node_for(rule), node_for(rule)
+    if rule is Value._pow_of_values_backward and not by_form._a.data > 0.0:
+        pytest.skip("the form's where() computes log(a) eagerly; generated code evaluates it lazily")
+    rule(by_rule)
+    engine.BRANCH_FREE_FORMS[rule](by_form)
+    for form_input, rule_input in zip(by_form.inputs, by_rule.inputs):
+        got, expected = form_input.grad, rule_input.grad
+        assert got == expected or (got != got and expected != expected)
