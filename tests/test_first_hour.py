@@ -226,7 +226,9 @@ def test_saturated_values_are_not_shown_as_exact():
 def test_a_box_separates_its_fields_with_a_rule():
     y = Value(0.5, label="x").tanh()
     y.backward()
-    assert 'SIDES="L" BORDER="1">data 0.4621<' in viz.draw_dot(y).source
+    source = viz.draw_dot(y).source
+    assert '<B>x</B></TD><TD SIDES="L" BORDER="1">data 0.5</TD><TD SIDES="L" BORDER="1">grad 0.7864<' in source
+    assert '<TD>data 0.4621</TD><TD SIDES="L" BORDER="1">grad 1<' in source  # no empty name cell
 
 
 def test_a_models_inputs_are_named_x0_x1():

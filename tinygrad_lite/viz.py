@@ -159,8 +159,10 @@ def _html(s: str) -> str:
 def _value_label(node: Value, name: str, border: str, fill: str, grads_known: bool) -> str:
     grad = f"grad {_fmt(node.grad)}" if grads_known else "grad ?"
     # A thin rule between fields keeps them apart whatever font the viewer substitutes.
-    cells = [f'<TD SIDES="L" BORDER="1">data {_fmt(node.data)}</TD>', f'<TD SIDES="L" BORDER="1">{grad}</TD>']
-    cells.insert(0, f"<TD><B>{_text(name)}</B></TD>" if name else "<TD> </TD>")
+    first = '<TD SIDES="L" BORDER="1">' if name else "<TD>"
+    cells = [f"{first}data {_fmt(node.data)}</TD>", f'<TD SIDES="L" BORDER="1">{grad}</TD>']
+    if name:
+        cells.insert(0, f"<TD><B>{_text(name)}</B></TD>")
     return (
         f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{border}" BGCOLOR="{fill}">'
         f"<TR>{''.join(cells)}</TR></TABLE>>"
