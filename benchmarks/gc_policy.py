@@ -1,4 +1,4 @@
-"""What Python's cycle collector costs tinygrad_lite on W2 and W3, under different settings.
+"""What Python's cycle collector costs tinygrad_lite on W1 (binary ops), W2 and W3, under different settings.
 
     python benchmarks/gc_policy.py            # 3 interleaved rounds
     python benchmarks/gc_policy.py --rounds 5
@@ -27,8 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import workloads as W  # noqa: E402
 from run import timed  # noqa: E402
 
+FREEZE = "freeze"
 SETTINGS = {
     f"default {gc.get_threshold()}": gc.get_threshold(),  # (700, 10, 10) up to Python 3.12
+    "gc.freeze() after imports": FREEZE,  # the default thresholds; what was alive before is frozen
     "thresholds (10000, 10, 10)": (10_000, 10, 10),
     "thresholds (50000, 20, 10)": (50_000, 20, 10),
     "collector off (paused_gc)": None,
@@ -36,15 +38,21 @@ SETTINGS = {
 
 
 def timed_with(setting, fn) -> float:
-    """run.py's timed(fn), with the collector set to `setting` (thresholds, or None: off) meanwhile."""
+    """run.py's timed(fn), with the collector set to `setting` meanwhile: thresholds, None (off),
+    or FREEZE (every object alive now, the imports' among them, moved out of the collector's
+    sight, as an application may do once after its imports)."""
     saved, was_enabled = gc.get_threshold(), gc.isenabled()
     if setting is None:
         gc.disable()
+    elif setting == FREEZE:
+        gc.freeze()
     else:
         gc.set_threshold(*setting)
     try:
         return timed(fn)[0]
     finally:
+        if setting == FREEZE:
+            gc.unfreeze()
         gc.set_threshold(*saved)
         if was_enabled:
             gc.enable()
@@ -56,7 +64,9 @@ def run(rounds: int) -> None:
     if W.torch_available():
         import torch  # noqa: F401  (as in run.py: the process the ratios are quoted from)
     values = W.wide_data()
+    ours_w1, micrograd_w1 = W.ours_micrograd_style_w1(), W.micrograd_w1()
     workloads = {
+        "W1, binary ops": (ours_w1.step, micrograd_w1.step),
         "W2": (W.ours_w2, W.micrograd_w2),
         "W3": (lambda: W.ours_w3(values), lambda: W.micrograd_w3(values)),
     }

@@ -82,8 +82,9 @@ def build_rows(only: set[str], quick: bool) -> list[Row]:
               f"({compiled.compiled.source.count(chr(10))} lines); peak memory while compiling "
               f"{compile_peak / 1e6:.0f} MB (tracemalloc)", flush=True)
         rows.append(Row("W1", "tinygrad_lite compiled", compiled.step, w1_ops, traced=False))
+        rows.append(Row("W1", "tinygrad_lite binary ops", W.ours_micrograd_style_w1().step, w1_ops))
         if have_micrograd:
-            rows.append(Row("W1", "micrograd 0.1.0", W.MicrogradW1().step, w1_ops))
+            rows.append(Row("W1", "micrograd 0.1.0", W.micrograd_w1().step, w1_ops))
         if have_torch:
             rows.append(Row("W1", "torch scalar", W.TorchScalarW1().step, w1_ops, traced=False))
             rows.append(Row("W1", "torch vectorised", W.TorchVectorW1().step, w1_ops, traced=False))

@@ -2,6 +2,8 @@
 
 W1  moons step: MLP(2, [16, 16, 1]), relu hidden, linear output, 100 moons points,
     loss = mean hinge + 1e-4 * sum of squared parameters; forward, zero_grad, backward, SGD.
+    Ours runs it with nn (one n-ary node per neuron) and, as "binary ops", with the model
+    written micrograd's way (binary + and *, the built-in sum), as users write their own.
 W2  deep chain: x = tanh(x * 0.999 + 0.001), 100,000 times from one leaf, then backward.
 W3  wide sum: the sum of 100,000 products a_i * b_i, then backward.
 
@@ -165,35 +167,46 @@ def _micrograd_value():
     return MicroValue
 
 
-class MicrogradW1:
-    """W1 as micrograd's demo notebook writes it, from our initial weights."""
+class MicrogradStyleW1:
+    """W1 as micrograd's demo notebook writes it, binary + and * only (no n-ary nodes), for any
+    engine whose Values are made by `make_value`: micrograd itself, or ours run on a model
+    written the way users write their own. Starts from our initial weights."""
 
-    name = "micrograd 0.1.0"
-
-    def __init__(self):
-        from micrograd.nn import MLP
-
+    def __init__(self, make_value, name: str):
+        self.make_value, self.name = make_value, name
         self.X, self.y = w1_data()
-        self.model = MLP(2, [16, 16, 1])
-        for layer, weights in zip(self.model.layers, w1_reference_weights()):
-            for neuron, ws in zip(layer.neurons, weights):
-                for w, value in zip(neuron.w, ws[:-1]):
-                    w.data = value
-                neuron.b.data = ws[-1]
+        # one list per neuron: its weights, then its bias
+        self.layers = [[[make_value(v) for v in ws] for ws in layer] for layer in w1_reference_weights()]
+        self.params = [p for layer in self.layers for ws in layer for p in ws]
+
+    def _forward(self, x):
+        for i, layer in enumerate(self.layers):
+            # micrograd's Neuron: act = sum((wi*xi for wi, xi in zip(self.w, x)), self.b)
+            out = [sum((wi * xi for wi, xi in zip(ws[:-1], x)), ws[-1]) for ws in layer]
+            x = [act.relu() for act in out] if i < len(self.layers) - 1 else out
+        return x[0]
 
     def step(self) -> float:
-        MicroValue = _micrograd_value()
-        inputs = [list(map(MicroValue, x)) for x in self.X]
-        scores = list(map(self.model, inputs))
+        inputs = [list(map(self.make_value, x)) for x in self.X]
+        scores = list(map(self._forward, inputs))
         hinge = [(1 + -yi * si).relu() for yi, si in zip(self.y, scores)]
         data_loss = sum(hinge) * (1.0 / len(hinge))
-        reg_loss = W1_ALPHA * sum(p * p for p in self.model.parameters())
+        reg_loss = W1_ALPHA * sum(p * p for p in self.params)
         loss = data_loss + reg_loss
-        self.model.zero_grad()
+        for p in self.params:
+            p.grad = 0.0
         loss.backward()
-        for p in self.model.parameters():
+        for p in self.params:
             p.data -= W1_LR * p.grad
         return loss.data
+
+
+def micrograd_w1() -> MicrogradStyleW1:
+    return MicrogradStyleW1(_micrograd_value(), "micrograd 0.1.0")
+
+
+def ours_micrograd_style_w1() -> MicrogradStyleW1:
+    return MicrogradStyleW1(Value, "tinygrad_lite, micrograd-style model")
 
 
 def micrograd_w2(chain: int = CHAIN) -> float:

@@ -32,15 +32,16 @@ def test_overlapping_pauses_keep_the_collector_off_until_the_last_ends():
     assert gc.isenabled()
 
 
-def test_threads_running_backward_never_leave_the_collector_off():
+def test_threads_pausing_the_collector_never_leave_it_off():
     old_interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as possible, to interleave the pauses
     try:
         for _ in range(20):
             def work():
                 for _ in range(300):
-                    x = Value(0.5)
-                    (x * x).backward()
+                    with paused_gc():  # a training step's recipe, in two threads at once
+                        x = Value(0.5)
+                        (x * x).backward()
 
             threads = [threading.Thread(target=work) for _ in range(2)]
             for t in threads:

@@ -129,15 +129,17 @@ def test_a_symbol_cannot_be_truth_tested():
 @pytest.mark.parametrize("z", [-2.0, -0.0, 0.0, 0.5, math.inf, -math.inf, math.nan])
 def test_each_branch_free_form_agrees_with_its_rule(rule, z):
     def node_for(rule):
-        x, y = Value(z if rule is not Value._pow_of_values_backward else abs(z)), Value(1.5)
-        out = {Value._relu_backward: lambda: x.relu(), Value._leaky_relu_backward: lambda: x.leaky_relu(0.1),
-               Value._pow_of_values_backward: lambda: x ** y}[rule]()
+        x, y = Value(z), Value(1.5)
+        make = {Value._relu_backward: lambda: x.relu(), Value._leaky_relu_backward: lambda: x.leaky_relu(0.1),
+                Value._pow_of_values_backward: lambda: Value(abs(z)) ** y, Value._rpow_backward: lambda: abs(z) ** y}
+        out = make[rule]()
         out.grad = 0.7
         return out
 
     by_rule, by_form = node_for(rule), node_for(rule)
-    if rule is Value._pow_of_values_backward and not by_form._a.data > 0.0:
-        pytest.skip("the form's where() computes log(a) eagerly; generated code evaluates it lazily")
+    base = by_form._constant if rule is Value._rpow_backward else by_form._a.data
+    if rule in (Value._pow_of_values_backward, Value._rpow_backward) and not base > 0.0:
+        pytest.skip("the form's where() computes log(base) eagerly; generated code evaluates it lazily")
     rule(by_rule)
     engine.BRANCH_FREE_FORMS[rule](by_form)
     for form_input, rule_input in zip(by_form.inputs, by_rule.inputs):

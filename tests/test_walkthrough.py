@@ -46,7 +46,7 @@ def test_a_backward_step_shows_the_rule_with_its_numbers():
     tanh_step = next(s for s in steps if s.lines and order[s.node].op == "tanh")
     (line,) = tanh_step.lines
     t = math.tanh(-1.0)
-    assert line.startswith("tanh: v7.grad += out.grad * (1.0 - out * out) = 1 * (1.0 - (-0.7616) * (-0.7616)) = ")
+    assert line.startswith("tanh: v6.grad += out.grad * (1.0 - out * out) = 1 * (1.0 - (-0.7616) * (-0.7616)) = ")
     assert line.endswith(f"{1 - t * t:.4g}")
 
 
@@ -180,7 +180,7 @@ def test_stepping_with_the_keyboard_to_a_backward_step(browser, tmp_path):
     assert shown["phase"] == "backward" and shown["counter"] == f"step {tanh_at + 1} of {len(steps)}"
     assert sorted(shown["current"]) == sorted([tanh_id, tanh_id + "_op"])
     assert shown["lines"] == [line for line in viz_lines(o, tanh_at)]
-    assert shown["lines"][0].startswith("tanh: v7.grad += out.grad * (1.0 - out * out) = 1 * (1.0 - (-0.7616)")
+    assert shown["lines"][0].startswith("tanh: v6.grad += out.grad * (1.0 - out * out) = 1 * (1.0 - (-0.7616)")
     assert shown["grads"][tanh_id] == [["grad 1", "final"]]
 
     # `a` receives its gradient in two parts: partial after the first, final after the second

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import symbolic
-from .engine import Parameter, Value, topological_order
+from .engine import Parameter, Value, constant_first, topological_order
 
 __all__ = ["Step", "record_steps", "display_names"]
 
@@ -74,6 +74,12 @@ def _forward_title(node: Value, name: str, inputs: list[str], fmt: Callable[[flo
         kind = "a parameter" if isinstance(node, Parameter) else "an input"
         return f"{name} = {fmt(node.data)}  ({kind})"
     values = [_number(c.data, fmt) for c in node.inputs]
+    plain = [fmt(c.data) for c in node.inputs]
+    if node._constant is not None:  # a plain-number operand kept in the node
+        at = 0 if constant_first(node) else len(inputs)
+        inputs = inputs[:at] + [fmt(node._constant)] + inputs[at:]
+        values = values[:at] + [_number(node._constant, fmt)] + values[at:]
+        plain = plain[:at] + [fmt(node._constant)] + plain[at:]
     if node.op in _INFIX and len(inputs) == 2:
         formula, numbers = f"{inputs[0]} {node.op} {inputs[1]}", f"{values[0]} {node.op} {values[1]}"
     elif node.op == "neg":
@@ -85,7 +91,6 @@ def _forward_title(node: Value, name: str, inputs: list[str], fmt: Callable[[flo
     elif node.op == "sum":
         formula, numbers = " + ".join(inputs), " + ".join(values)
     else:
-        plain = [fmt(c.data) for c in node.inputs]
         formula, numbers = f"{node.op}({', '.join(inputs)})", f"{node.op}({', '.join(plain)})"
     return f"{name} = {formula} = {numbers} = {fmt(node.data)}"
 
@@ -105,13 +110,14 @@ def _contribution_lines(node: Value, names: list[str], index: dict[Value, int],
         return None
     input_names = [names[index[c]] for c in node.inputs]
     numbers = {f"{{{i}}}": c.data for i, c in enumerate(node.inputs)}
-    numbers.update({"{out}": node.data, "{g}": node.grad})
+    numbers.update({"{out}": node.data, "{g}": node.grad, "{c}": node._constant})
     shown = [_number(c.data, fmt) for c in node.inputs]
+    constant = _number(node._constant, fmt) if node._constant is not None else ""
     lines = []
     for c in contributions:
         template = _readable(symbolic.to_python(c.term))
-        formula = template.format(*input_names, out="out", g="out.grad")
-        with_numbers = template.format(*shown, out=_number(node.data, fmt), g=_number(node.grad, fmt))
+        formula = template.format(*input_names, out="out", g="out.grad", c=constant)
+        with_numbers = template.format(*shown, out=_number(node.data, fmt), g=_number(node.grad, fmt), c=constant)
         amount = symbolic.evaluate(c.term, numbers)
         sign = "+=" if c.sign > 0 else "-="
         worked = [formula] + [text for text in (with_numbers, fmt(amount)) if text != formula]

@@ -59,16 +59,24 @@ _MAX_LINES_PER_FUNCTION = 100_000
 # ------------------------------------------------------------------ forward code, one line per op
 #
 # Keyed by the node's backward rule, which says exactly what the node computes (a power with a
-# Value exponent has its own rule, and so its own line). "{0}", "{1}", ... are the inputs. The
-# backward code is not written here: it is read from the rule itself (see symbolic.py).
+# Value exponent has its own rule, and so its own line). "{0}", "{1}", ... are the inputs, "{c}"
+# a plain-number operand kept in the node. The backward code is not written here: it is read
+# from the rule itself (see symbolic.py).
 
 FORWARD: dict[Callable, str] = {
     Value._add_backward: "{0} + {1}",
+    Value._add_constant_backward: "{0} + {c}",
     Value._sub_backward: "{0} - {1}",
+    Value._sub_constant_backward: "{0} - {c}",
+    Value._rsub_constant_backward: "{c} - {0}",
     Value._mul_backward: "{0} * {1}",
+    Value._mul_constant_backward: "{0} * {c}",
     Value._div_backward: "{0} / {1}",
+    Value._div_constant_backward: "{0} / {c}",
+    Value._rdiv_constant_backward: "{c} / {0}",
     Value._neg_backward: "-{0}",
-    Value._pow_backward: "_checked_pow({0}, {1})",
+    Value._pow_backward: "_checked_pow({0}, {c})",
+    Value._rpow_backward: "_checked_pow_of_values({c}, {0})",
     Value._pow_of_values_backward: "_checked_pow_of_values({0}, {1})",
     Value._exp_backward: "_exp({0})",
     Value._log_backward: "_log({0})",
@@ -76,7 +84,7 @@ FORWARD: dict[Callable, str] = {
     Value._tanh_backward: "_tanh({0})",
     Value._softplus_backward: "({0} if {0} > 0.0 else 0.0) + _log1p(_exp(-abs({0})))",
     Value._relu_backward: "({0} if {0} > 0.0 or {0} != {0} else 0.0)",
-    Value._leaky_relu_backward: "({0} if {0} > 0.0 else {1} * {0})",
+    Value._leaky_relu_backward: "({0} if {0} > 0.0 else {c} * {0})",
 }
 
 
@@ -374,7 +382,8 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         if rule in TERMS:
             forward += _sum_lines(name, TERMS[rule](args), comment)
         else:
-            forward.append(f"    {name} = {FORWARD[rule].format(*args)}  # {comment}")
+            constant = symbolic.literal(node._constant) if node._constant is not None else ""
+            forward.append(f"    {name} = {FORWARD[rule].format(*args, c=constant)}  # {comment}")
         if any(c in needs_grad for c in node.inputs):
             needs_grad.add(node)
 
@@ -401,9 +410,10 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         args = [source_of[c] for c in node.inputs]
         rule = rule_of[node]
         out_name = source_of[node]
+        constant = symbolic.literal(node._constant) if node._constant is not None else ""
         emitted = False
         for index, template, sign in _backward_templates(rule, len(args)):
-            term = template.format(*args, out=out_name, g=g)
+            term = template.format(*args, out=out_name, g=g, c=constant)
             child = node.inputs[index]
             if child not in needs_grad:
                 continue

@@ -184,6 +184,7 @@ class _SymbolicNode:
         self._a = inputs[0] if len(inputs) > 0 else None
         self._b = inputs[1] if len(inputs) > 1 else None
         self._many = tuple(inputs)
+        self._constant = name("{c}")  # the plain-number operand of ops such as x * 0.5
 
 
 # ---------------------------------------------------------------------- functions rules call
@@ -249,7 +250,8 @@ def traced_form(rule: Callable) -> Callable:
 @functools.lru_cache(maxsize=None)
 def trace_rule(rule: Callable, n_inputs: int) -> tuple[Contribution, ...]:
     """Run `rule` on a stand-in node of `n_inputs` inputs named "{0}", "{1}", ..., output
-    "{out}" and gradient "{g}"; return its contributions in the order it made them."""
+    "{out}", gradient "{g}" and constant operand "{c}"; return its contributions in the order
+    it made them."""
     form = traced_form(rule)
     record: list[Contribution] = []
     inputs = [_SymbolicInput(i, name(f"{{{i}}}"), record) for i in range(n_inputs)]

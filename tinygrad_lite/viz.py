@@ -31,7 +31,7 @@ import unicodedata
 import graphviz  # type: ignore[import-untyped]
 
 from ._files import replaced_atomically, write_text_atomically
-from .engine import Parameter, Value, topological_order
+from .engine import Parameter, Value, constant_first, topological_order
 
 __all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
 
@@ -264,6 +264,9 @@ def draw_dot(
             else:
                 op_box = ids[node] + "_op"
                 symbol = OP_SYMBOLS.get(node.op, node.op)
+                if node._constant is not None:  # a plain-number operand, drawn inside the op: × 0.999
+                    constant = _fmt(node._constant)
+                    symbol = f"{constant} {symbol}" if constant_first(node) else f"{symbol} {constant}"
                 statements.append((key, op_box, {"label": _html(symbol), "shape": "oval", "fontsize": "10",
                                                  "style": "filled", "fillcolor": "#eeeeee", "height": "0.3"}))
                 add_edge(op_box, ids[node])
