@@ -8,11 +8,11 @@ with the standard library only: open a page, press keys, evaluate JavaScript, sc
 from __future__ import annotations
 
 import base64
-import fcntl
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -20,7 +20,10 @@ CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 
 def find_chromium() -> str | None:
-    """The path of a Chromium-like browser, or None."""
+    """The path of a Chromium-like browser, or None (also on Windows, where the pipe this
+    driver speaks over cannot be handed to the browser)."""
+    if sys.platform == "win32":
+        return None
     for name in CANDIDATES:
         path = shutil.which(name)
         if path:
@@ -30,6 +33,8 @@ def find_chromium() -> str | None:
 
 def _above_nine(fd: int) -> int:
     """The same pipe end on a descriptor numbered 10 or more (the old one is closed)."""
+    import fcntl  # POSIX only, as this driver is
+
     high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
     os.close(fd)
     return high
