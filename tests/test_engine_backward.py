@@ -253,3 +253,22 @@ def test_micrograd_style_graph_tracing_works():
                 stack.append(child)
     assert len(nodes) == 10 and len(edges) == 9
     assert o._op == "tanh" and o._prev == {o.inputs[0]}
+
+
+def test_a_node_whose_gradient_is_zero_passes_nothing_back():
+    calls = []
+    x = Value(-1.0)
+    hidden = Value(x.data * 2.0, (x,), "double")
+    hidden._backward = lambda: calls.append("double")
+    (hidden.relu() * 3.0).backward()  # relu at -2 passes 0: the rule below it is skipped
+    assert calls == [] and x.grad == 0.0
+
+
+def test_a_zero_gradient_times_an_infinite_slope_is_zero_not_nan():
+    import tinygrad_lite as tl
+
+    f = lambda v: (v[0] ** 0.5).relu() * 2.0  # noqa: E731  relu'(0) = 0, sqrt'(0) = inf
+    x = Value(0.0)
+    f([x]).backward()
+    assert x.grad == 0.0  # PyTorch gives NaN here
+    assert tl.compile(f, [1.0])([0.0])[1] == [0.0]

@@ -218,3 +218,14 @@ def test_a_model_page_steps_in_the_browser(browser, tmp_path):
     shown = state(browser)
     assert shown["phase"] == "backward" and not any(
         cls == "unknown" for texts in shown["grads"].values() for _, cls in texts)
+
+
+def test_a_step_with_a_zero_gradient_says_its_rule_is_skipped():
+    x = Value(-1.0, label="x")
+    z = x * 2.0
+    z.label = "z"
+    y = z.relu()
+    y.label = "y"
+    order, steps = record_steps(y)
+    skipped = next(s for s in steps if s.phase == "backward" and order[s.node] is z)
+    assert "z.grad is 0" in skipped.title and "skipped" in skipped.title and skipped.lines == []

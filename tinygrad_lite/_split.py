@@ -10,7 +10,8 @@ in one function.
 
 The lines handled are the ones `compile` generates: `target = expression`, `target +=
 expression`, `target -= expression`, `a, b, = inputs` and `return expression`, each possibly
-followed by a `  # comment`, and comment lines.
+followed by a `  # comment`, comment lines, and guards `if g_v:` / `else:` over indented
+lines of those kinds (a part never ends inside one).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _reads_and_writes(line: str, variables: set[str]) -> tuple[list[str], list[s
     code = line.split("  #", 1)[0].strip()
     if code.startswith("return "):
         return _variables_in(code[len("return "):], variables), []
+    if code.startswith("if ") and code.endswith(":"):  # a guard: `if g_v:`
+        return _variables_in(code[len("if "):-1], variables), []
     match = _ASSIGNMENT.match(code)
     if match is None or code.startswith("#"):
         return [], []
@@ -61,6 +64,18 @@ def _wrapped(names: list[str], indent: str = "     ") -> str:
     return "(" + f",\n{indent}".join(rows) + ",)"
 
 
+def _cut(body: list[str], max_lines: int) -> list[list[str]]:
+    """The body in parts of about `max_lines` lines, each cut where a statement starts: never
+    inside an `if` block (its indented lines and its `else:`)."""
+    parts: list[list[str]] = [[]]
+    for line in body:
+        starts_statement = not line.startswith("        ") and not line.startswith("    else:")
+        if starts_statement and len(parts[-1]) >= max_lines:
+            parts.append([])
+        parts[-1].append(line)
+    return [part for part in parts if part]
+
+
 # What the parts need in their namespace besides what the code itself calls.
 NAMESPACE = {"_itemgetter": operator.itemgetter}
 
@@ -78,7 +93,7 @@ def split_function(name: str, arguments: str, prologue: list[str], body: list[st
     variables it is first to assign in one slice assignment (they get consecutive slots), and
     a part loads what it needs with one `operator.itemgetter` call.
     """
-    parts = [body[i:i + max_lines] for i in range(0, len(body), max_lines)]
+    parts = _cut(body, max_lines)
     sections = [prologue] + parts + [epilogue]  # in the order they run
     frees, assigns = zip(*(_free_and_assigned(section, variables) for section in sections))
     read_later: list[set[str]] = [set() for _ in sections]  # read by a section after this one

@@ -156,11 +156,16 @@ def record_steps(root: Value, fmt: Callable[[float], str] = repr) -> tuple[list[
             if not node.inputs:
                 continue
             i = index[node]
-            lines = _contribution_lines(node, names, index, fmt)
             before = [child.grad for child in node.inputs]
-            node._backward_rule(node)
-            step = Step("backward", i, f"{names[i]}: the rule of {node.op!r} passes {names[i]}.grad = "
-                                       f"{fmt(node.grad)} back to its inputs")
+            if node.grad:
+                lines = _contribution_lines(node, names, index, fmt)
+                node._backward_rule(node)
+                step = Step("backward", i, f"{names[i]}: the rule of {node.op!r} passes {names[i]}.grad = "
+                                           f"{fmt(node.grad)} back to its inputs")
+            else:  # as backward() does: a zero gradient has nothing to pass back
+                lines = []
+                step = Step("backward", i, f"{names[i]}: {names[i]}.grad is 0, so its rule ({node.op!r}) has "
+                                           "nothing to pass back and is skipped")
             for child, old in zip(node.inputs, before):
                 j = index[child]
                 received[j] += 1

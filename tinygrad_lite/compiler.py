@@ -397,7 +397,9 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
 
     # Backward: reverse topological order. A gradient's first contribution is assigned (no
     # zero-initialisation); a contribution that is just another gradient's name is aliased
-    # instead of copied; later contributions are added.
+    # instead of copied; later contributions are added. A node's block runs only if its
+    # gradient is not zero (`if g_v:`), as the engine skips its rule: an inactive relu costs
+    # one test instead of the whole backward of what lies below it.
     backward: list[str] = []
     grad_of: dict[Value, str] = {}  # the expression holding a node's gradient so far
     owned: set[Value] = set()  # nodes whose gradient lives in their own g_ variable
@@ -407,11 +409,13 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         if not node.inputs or node not in grad_of:
             continue
         g = grad_of[node]
+        guarded = g != "1.0"  # the output's literal 1.0 is never zero
         args = [source_of[c] for c in node.inputs]
         rule = rule_of[node]
         out_name = source_of[node]
         constant = symbolic.literal(node._constant) if node._constant is not None else ""
-        emitted = False
+        block: list[str] = []
+        otherwise: list[str] = []  # what the skipped block leaves in the variables it would assign
         for index, template, sign in _backward_templates(rule, len(args)):
             term = template.format(*args, out=out_name, g=g, c=constant)
             child = node.inputs[index]
@@ -419,21 +423,31 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 continue
             target = "g_" + source_of[child]  # only inputs, params and interior nodes need gradients
             if child not in grad_of:
-                if sign > 0 and (term.isidentifier() or term == "1.0"):
+                # aliasing is safe under the guard only for g itself, which is the zero the skip leaves
+                if sign > 0 and (term == g or (not guarded and (term.isidentifier() or term == "1.0"))):
                     grad_of[child] = term
                     continue
-                line = f"{target} = {term}" if sign > 0 else f"{target} = -({term})"
+                block.append(f"{target} = {term}" if sign > 0 else f"{target} = -({term})")
+                otherwise.append(f"{target} = 0.0")
                 owned.add(child)
             elif child in owned:
-                line = f"{target} += {term}" if sign > 0 else f"{target} -= {term}"
+                block.append(f"{target} += {term}" if sign > 0 else f"{target} -= {term}")
             else:
-                line = f"{target} = {grad_of[child]} {'+' if sign > 0 else '-'} {term}"
+                block.append(f"{target} = {grad_of[child]} {'+' if sign > 0 else '-'} {term}")
+                otherwise.append(f"{target} = {grad_of[child]}")
                 owned.add(child)
             grad_of[child] = target
-            if not emitted:
-                line += f"  # {node.op}: {_note(rule)}"
-                emitted = True
-            backward.append("    " + line)
+        if not block:
+            continue
+        block[0] += f"  # {node.op}: {_note(rule)}"
+        if not guarded:
+            backward += ["    " + line for line in block]
+            continue
+        backward.append(f"    if {g}:")
+        backward += ["        " + line for line in block]
+        if otherwise:
+            backward.append("    else:")
+            backward += ["        " + line for line in otherwise]
 
     def grad_expr(node: Value) -> str:
         return grad_of.get(node, "0.0")

@@ -491,6 +491,10 @@ class Value:
         nodes that consumed it have passed their share back (reverse topological order, found
         without recursion, so graphs of any depth work).
 
+        A node whose gradient is exactly 0 passes nothing back: its rule is skipped, which
+        saves the work below an inactive relu, and means that 0 * inf gives no NaN (a zero
+        gradient times an infinite local derivative contributes nothing; PyTorch gives NaN).
+
         Calling it again (or on another output sharing the same leaves) *adds* to the
         leaves' gradients, as PyTorch does: useful for accumulating over mini-batches, and the
         reason to call `zero_grad()` (or an optimiser's) between steps. Interior nodes are
@@ -507,7 +511,8 @@ class Value:
             node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
-            node._backward_rule(node)
+            if node.grad:  # a gradient of exactly 0 has nothing to pass back: see "Zero gradients" in the README
+                node._backward_rule(node)
 
     def zero_grad(self) -> None:
         """Set the gradient of every node in the graph below (and including) this one to 0.0."""
