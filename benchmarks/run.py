@@ -83,6 +83,11 @@ def build_rows(only: set[str], quick: bool) -> list[Row]:
               f"{compile_peak / 1e6:.0f} MB (tracemalloc)", flush=True)
         rows.append(Row("W1", "tinygrad_lite compiled", compiled.step, w1_ops, traced=False))
         rows.append(Row("W1", "tinygrad_lite binary ops", W.ours_micrograd_style_w1().step, w1_ops))
+        start = time.perf_counter()
+        binary_compiled = W.CompiledMicrogradStyleW1()
+        print(f"W1 binary ops compile: {time.perf_counter() - start:.2f}s for {binary_compiled.compiled.num_nodes} "
+              f"nodes ({binary_compiled.compiled.source.count(chr(10))} lines)", flush=True)
+        rows.append(Row("W1", "tinygrad_lite binary, compiled", binary_compiled.step, w1_ops, traced=False))
         if have_micrograd:
             rows.append(Row("W1", "micrograd 0.1.0", W.micrograd_w1().step, w1_ops))
         if have_torch:
@@ -140,7 +145,7 @@ def run(args) -> None:
 
 def report(rows: list[Row]) -> None:
     print()
-    print(f"{'workload':<9}{'engine':<26}{'median s':>11}{'vs micrograd':>14}{'peak MB*':>10}{'bytes/op':>10}")
+    print(f"{'workload':<9}{'engine':<32}{'median s':>11}{'vs micrograd':>14}{'peak MB*':>10}{'bytes/op':>10}")
     for workload in ("W1", "W2", "W3"):
         group = [r for r in rows if r.workload == workload]
         if not group:
@@ -152,7 +157,7 @@ def report(rows: list[Row]) -> None:
             peak = f"{r.peak / 1e6:.1f}" if r.peak is not None else "n/a"
             # W1's graphs differ in shape between engines (n-ary neurons here): per op means little
             per_op = f"{r.peak / r.small_ops:.0f}" if r.peak is not None and workload != "W1" else "n/a"
-            print(f"{workload:<9}{r.engine:<26}{median:>11.4f}{ratio:>14}{peak:>10}{per_op:>10}")
+            print(f"{workload:<9}{r.engine:<32}{median:>11.4f}{ratio:>14}{peak:>10}{per_op:>10}")
     print("* peak MB of the memory run: full size for W1, a tenth of the size for W2 and W3")
     check_agreement(rows)
 

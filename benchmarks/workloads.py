@@ -186,19 +186,43 @@ class MicrogradStyleW1:
             x = [act.relu() for act in out] if i < len(self.layers) - 1 else out
         return x[0]
 
-    def step(self) -> float:
-        inputs = [list(map(self.make_value, x)) for x in self.X]
+    def loss(self, inputs):
+        """The mean hinge loss over `inputs` (rows of Values) plus the L2 penalty."""
         scores = list(map(self._forward, inputs))
         hinge = [(1 + -yi * si).relu() for yi, si in zip(self.y, scores)]
         data_loss = sum(hinge) * (1.0 / len(hinge))
         reg_loss = W1_ALPHA * sum(p * p for p in self.params)
-        loss = data_loss + reg_loss
+        return data_loss + reg_loss
+
+    def step(self) -> float:
+        loss = self.loss([list(map(self.make_value, x)) for x in self.X])
         for p in self.params:
             p.grad = 0.0
         loss.backward()
         for p in self.params:
             p.data -= W1_LR * p.grad
         return loss.data
+
+
+class CompiledMicrogradStyleW1(MicrogradStyleW1):
+    """Our engine's micrograd-style W1, traced once by tinygrad_lite.compile and replayed."""
+
+    def __init__(self):
+        from tinygrad_lite import compile as compile_graph
+
+        super().__init__(Value, "tinygrad_lite binary ops, compiled")
+        self.flat = [c for x in self.X for c in x]
+        n = len(self.X)
+        self.compiled = compile_graph(lambda v: self.loss([v[2 * i:2 * i + 2] for i in range(n)]), self.flat,
+                                      params=self.params, input_grads=False)
+
+    def step(self) -> float:
+        for p in self.params:
+            p.grad = 0.0
+        loss, _ = self.compiled(self.flat)
+        for p in self.params:
+            p.data -= W1_LR * p.grad
+        return loss
 
 
 def micrograd_w1() -> MicrogradStyleW1:

@@ -257,3 +257,54 @@ def test_infinite_and_nan_constants_compile_whole_or_in_parts():
     value, grads = compiled([0.5, -2.0])
     expected_value, expected_grads = eager(f, [0.5, -2.0])
     assert same(value, expected_value) and all(same(a, b) for a, b in zip(grads, expected_grads))
+
+
+def micrograd_style_mlp(sizes, seed=0):
+    """An MLP written as users write their own: binary + and *, the built-in sum."""
+    import random
+
+    rng = random.Random(seed)
+    layers = [[[Value(rng.uniform(-1, 1)) for _ in range(nin + 1)] for _ in range(nout)]
+              for nin, nout in zip(sizes, sizes[1:])]
+
+    def forward(x):
+        for i, layer in enumerate(layers):
+            out = [sum((w * xi for w, xi in zip(ws[:-1], x)), ws[-1]) for ws in layer]
+            x = [a.relu() for a in out] if i < len(layers) - 1 else out
+        return x[0]
+
+    return forward, [p for layer in layers for ws in layer for p in ws]
+
+
+def test_a_micrograd_style_model_compiles_to_the_eager_results_in_fused_lines():
+    forward, params = micrograd_style_mlp([2, 8, 8, 1])
+    X = data.make_moons(20, noise=0.1, seed=1)[0]
+    flat = [c for x in X for c in x]
+
+    def loss(v):
+        scores = [forward(v[2 * i:2 * i + 2]) for i in range(len(X))]
+        return sum((1 + -s).relu() for s in scores) * (1.0 / len(scores)) + 1e-4 * sum(p * p for p in params)
+
+    compiled = tl.compile(loss, flat, params=params)
+    for p in params:
+        p.grad = 0.0
+    value, grads = compiled(flat)
+    compiled_param_grads = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    expected_value, expected_grads = eager(loss, flat)
+    assert value == expected_value and grads == expected_grads
+    assert compiled_param_grads == [p.grad for p in params]
+    # each neuron's weighted sum is one line, not a line per addition and product
+    forward_lines = [line for line in compiled.source.splitlines() if line.startswith("    v")]
+    assert len(forward_lines) < compiled.num_nodes / 4
+
+
+def test_a_long_builtin_sum_is_fused_in_lines_of_bounded_length():
+    def f(v):
+        return sum((v[0] * (i + 0.5) for i in range(3000)), v[1])
+
+    compiled = tl.compile(f, [0.3, -0.7])
+    assert compiled([0.1, 0.2]) == eager(f, [0.1, 0.2])
+    longest = max(line.count(" + ") for line in compiled.source.splitlines())
+    assert 10 < longest < tl.compiler._TERMS_PER_LINE

@@ -329,6 +329,35 @@ def _sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
     return lines
 
 
+_ADDS = (Value._add_backward, Value._add_constant_backward)
+_PRODUCTS = (Value._mul_backward, Value._mul_constant_backward)
+
+
+def _fused_terms(node: Value, rule: Callable, consumers: dict[Value, list[Value]], terms: dict[Value, int],
+                 out: Value) -> int:
+    """How many terms `node` adds to a sum written on its consumer's line, or 0 if it needs a
+    line of its own.
+
+    A chain of binary additions, as `sum(w*x for ...)` builds, is written as one line
+    `v = b + w0 * x0 + w1 * x1 + ...`: Python adds it up left to right, exactly as the chain did,
+    so results stay bit-identical. A node joins its consumer's line when that is its only use,
+    the consumer is an addition (whose rule reads neither its inputs' values nor its output),
+    and the node is a product (either operand: * binds tighter than +) or an addition that is
+    the consumer's left operand. Lines stay at most _TERMS_PER_LINE terms long, as Python's
+    compiler recurses once per term.
+    """
+    users = consumers.get(node, [])
+    if node is out or len(users) != 1 or users[0]._backward_rule not in _ADDS:
+        return 0
+    if rule in _PRODUCTS:
+        return 1
+    if rule in _ADDS and users[0].inputs[0] is node:
+        left = node.inputs[0]
+        count = terms.get(left, 1) + 1
+        return count if count < _TERMS_PER_LINE else 0
+    return 0
+
+
 def _rule_of(node: Value) -> Callable:
     """The node's backward rule, which decides its code; a rule written by hand (an op written
     the lecture's way) is refused: compile cannot read a closure's formula."""
@@ -364,6 +393,12 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         source_of[p] = name
         needs_grad.add(p)
 
+    consumers: dict[Value, list[Value]] = {}
+    for node in order:
+        for child in node.inputs:
+            consumers.setdefault(child, []).append(node)
+    terms: dict[Value, int] = {}  # fused nodes: how many terms their expression adds up
+
     counter = 0
     for node in order:
         if node in source_of:
@@ -374,18 +409,24 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 frozen.append(node)
             continue
         rule = rule_of[node] = _rule_of(node)
+        args = [source_of[c] for c in node.inputs]
+        if any(c in needs_grad for c in node.inputs):
+            needs_grad.add(node)
+        if rule not in TERMS:
+            constant = symbolic.literal(node._constant) if node._constant is not None else ""
+            expression = FORWARD[rule].format(*args, c=constant)
+            count = _fused_terms(node, rule, consumers, terms, out)
+            if count:  # written into its one consumer's line instead of a line of its own
+                source_of[node], terms[node] = expression, count
+                continue
         counter += 1
         name = names.make(node.label, f"v{counter}")
         source_of[node] = name
-        args = [source_of[c] for c in node.inputs]
         comment = node.op if not node.label or node.label == name else f"{node.op} {_label_comment(node.label)}"
         if rule in TERMS:
             forward += _sum_lines(name, TERMS[rule](args), comment)
         else:
-            constant = symbolic.literal(node._constant) if node._constant is not None else ""
-            forward.append(f"    {name} = {FORWARD[rule].format(*args, c=constant)}  # {comment}")
-        if any(c in needs_grad for c in node.inputs):
-            needs_grad.add(node)
+            forward.append(f"    {name} = {expression}  # {comment}")
 
     if frozen:
         shown = ", ".join(f"{n.label!r} = {n.data!r}" for n in frozen[:5])
@@ -401,6 +442,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     # gradient is not zero (`if g_v:`), as the engine skips its rule: an inactive relu costs
     # one test instead of the whole backward of what lies below it.
     backward: list[str] = []
+    blocks: list[tuple[str | None, list[str], list[str]]] = []  # (guard or None, lines, lines if skipped)
     grad_of: dict[Value, str] = {}  # the expression holding a node's gradient so far
     owned: set[Value] = set()  # nodes whose gradient lives in their own g_ variable
     if out in needs_grad:
@@ -440,10 +482,17 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         if not block:
             continue
         block[0] += f"  # {node.op}: {_note(rule)}"
-        if not guarded:
+        guard = g if guarded else None
+        if guard is not None and blocks and blocks[-1][0] == guard:  # the same test as the block before
+            blocks[-1][1].extend(block)
+            blocks[-1][2].extend(otherwise)
+        else:
+            blocks.append((guard, block, otherwise))
+    for guard, block, otherwise in blocks:
+        if guard is None:
             backward += ["    " + line for line in block]
             continue
-        backward.append(f"    if {g}:")
+        backward.append(f"    if {guard}:")
         backward += ["        " + line for line in block]
         if otherwise:
             backward.append("    else:")
