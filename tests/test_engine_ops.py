@@ -126,6 +126,8 @@ def test_pow_derivative_at_zero_base_is_its_limit():
     assert grad_of(lambda a: a**1, 0.0) == [1.0]
     assert grad_of(lambda a: a**0.5, 0.0) == [math.inf]
     assert grad_of(lambda a, b: a**b, 0.0, 2.0) == [0.0, 0.0]
+    assert grad_of(lambda a: 0.0**a, 2.0) == [0.0]  # d(c**a)/da = out * ln(c), taken as 0 at c = 0
+    assert grad_of(lambda a: (0.0**a) * 1.7, 2.0) == [0.0]
 
 
 def test_nan_and_inf_propagate_like_floats():

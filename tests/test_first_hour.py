@@ -245,7 +245,7 @@ def test_a_neurons_parameters_are_drawn_in_order_in_one_table():
     assert block.index("<B>w0</B>") < block.index("<B>w1</B>") < block.index("<B>w2</B>")
 
 
-def test_every_demo_and_example_picture_renders_as_an_image(tmp_path):
+def test_the_demo_writes_images_not_dot_files(tmp_path):
     from tinygrad_lite.demo import train_moons, write_pictures
 
     written = write_pictures(train_moons(epochs=1, n=20, quiet=True), str(tmp_path))
