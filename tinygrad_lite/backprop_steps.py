@@ -95,6 +95,11 @@ def _forward_title(node: Value, name: str, inputs: list[str], fmt: Callable[[flo
     return f"{name} = {formula} = {numbers} = {fmt(node.data)}"
 
 
+def _bare(text: str) -> str:
+    """A number or formula without the parentheses put around a negative number."""
+    return text.removeprefix("(").removesuffix(")")
+
+
 def _readable(template: str) -> str:
     """A traced formula for people: the engine's helper functions without their code prefix."""
     return template.replace("_stable_sigmoid(", "sigmoid(").replace("_power_slope(", "power_slope(") \
@@ -120,8 +125,14 @@ def _contribution_lines(node: Value, names: list[str], index: dict[Value, int],
         with_numbers = template.format(*shown, out=_number(node.data, fmt), g=_number(node.grad, fmt), c=constant)
         amount = symbolic.evaluate(c.term, numbers)
         sign = "+=" if c.sign > 0 else "-="
-        worked = [formula] + [text for text in (with_numbers, fmt(amount)) if text != formula]
-        worked = [text for k, text in enumerate(worked) if k == 0 or text != worked[k - 1]]
+        # formula = numbers = amount, each shown only where it says something new: a formula
+        # that is just out.grad has no separate numbers ("(-0.5)" and "-0.5" say the same)
+        result = fmt(amount)
+        worked = [formula]
+        if _bare(with_numbers) not in (_bare(formula), _bare(result)):
+            worked.append(with_numbers)
+        if _bare(result) != _bare(formula):
+            worked.append(result)
         lines.append(f"{node.op}: {input_names[c.input]}.grad {sign} {' = '.join(worked)}")
     return lines
 
