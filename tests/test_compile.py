@@ -308,3 +308,13 @@ def test_a_long_builtin_sum_is_fused_in_lines_of_bounded_length():
     assert compiled([0.1, 0.2]) == eager(f, [0.1, 0.2])
     longest = max(line.count(" + ") for line in compiled.source.splitlines())
     assert 10 < longest < tl.compiler._TERMS_PER_LINE
+
+
+def test_gradients_known_when_generating_are_worked_out_in_the_code():
+    # The output's 1.0 times the mean's 0.01 is known before the code runs: no `1.0 *`, no guard.
+    compiled = tl.compile(lambda v: ((v[0] * v[1]).tanh() * 0.5 + v[0] * 2.0) * 0.01, [2.0, -3.0])
+    assert "g_v1 = 0.005 * (1.0 - v2 * v2)" in compiled.source
+    assert "1.0 *" not in compiled.source
+    for xs in ([2.0, -3.0], [0.0, 0.0], [math.inf, 1.0]):
+        assert [same(a, b) for a, b in zip(compiled(xs)[1], eager(lambda v: ((v[0] * v[1]).tanh() * 0.5 + v[0] * 2.0)
+                                                                 * 0.01, xs)[1])] == [True, True]

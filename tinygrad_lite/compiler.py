@@ -320,6 +320,26 @@ def _label_comment(label: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _known_terms(node: Value, grad: float, args: list[str], out_name: str) -> list[tuple[str, float | None]]:
+    """The contributions of `node`'s rule when its gradient is known (`grad`), in order: each as
+    source with what is known worked out, and its value if that is a constant."""
+    values = {"{g}": symbolic.Expr("const", grad), "{out}": symbolic.name(out_name)}
+    if node._constant is not None:
+        values["{c}"] = symbolic.Expr("const", node._constant)
+    for i, (child, arg) in enumerate(zip(node.inputs, args)):
+        constant_leaf = not child.inputs and arg == symbolic.literal(child.data)
+        values[f"{{{i}}}"] = symbolic.Expr("const", child.data) if constant_leaf else symbolic.name(arg)
+    terms: list[tuple[str, float | None]] = []
+    for contribution in symbolic.trace_rule(node._backward_rule, len(node.inputs)):
+        term = symbolic.fold(symbolic.substitute(contribution.term, values))
+        if term.kind == "const":
+            value = float(term.args[0])  # type: ignore[arg-type]
+            terms.append((symbolic.literal(value), value))
+        else:
+            terms.append((symbolic.to_python(term), None))
+    return terms
+
+
 def _sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
     """`name = t0 + t1 + ...`, over several lines when long, added in the same order: name = name + ... ."""
     k = _TERMS_PER_LINE
@@ -445,28 +465,43 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     blocks: list[tuple[str | None, list[str], list[str]]] = []  # (guard or None, lines, lines if skipped)
     grad_of: dict[Value, str] = {}  # the expression holding a node's gradient so far
     owned: set[Value] = set()  # nodes whose gradient lives in their own g_ variable
+    # Gradients known when generating (the output's 1.0, and what only constants make from it,
+    # as the 0.01 of a mean): their contributions are worked out here (symbolic.fold).
+    known: dict[Value, float] = {}
     if out in needs_grad:
-        grad_of[out] = "1.0"
+        grad_of[out], known[out] = "1.0", 1.0
     for node in reversed(order):
         if not node.inputs or node not in grad_of:
             continue
         g = grad_of[node]
-        guarded = g != "1.0"  # the output's literal 1.0 is never zero
+        if node in known and not known[node]:
+            continue  # a gradient known to be 0 passes nothing back, as in the engine
+        guarded = node not in known
         args = [source_of[c] for c in node.inputs]
         rule = rule_of[node]
         out_name = source_of[node]
         constant = symbolic.literal(node._constant) if node._constant is not None else ""
         block: list[str] = []
         otherwise: list[str] = []  # what the skipped block leaves in the variables it would assign
-        for index, template, sign in _backward_templates(rule, len(args)):
-            term = template.format(*args, out=out_name, g=g, c=constant)
+        worked_out = None if guarded else _known_terms(node, known[node], args, out_name)
+        for k, (index, template, sign) in enumerate(_backward_templates(rule, len(args))):
             child = node.inputs[index]
             if child not in needs_grad:
                 continue
+            value = None
+            if worked_out is None:
+                term = template.format(*args, out=out_name, g=g, c=constant)
+            else:
+                term, value = worked_out[k]
+                if value is not None and sign < 0:
+                    value = -value
             target = "g_" + source_of[child]  # only inputs, params and interior nodes need gradients
             if child not in grad_of:
+                if value is not None:  # a constant: the child's gradient is known too
+                    grad_of[child], known[child] = symbolic.literal(value), value
+                    continue
                 # aliasing is safe under the guard only for g itself, which is the zero the skip leaves
-                if sign > 0 and (term == g or (not guarded and (term.isidentifier() or term == "1.0"))):
+                if sign > 0 and (term == g or (not guarded and term.isidentifier())):
                     grad_of[child] = term
                     continue
                 block.append(f"{target} = {term}" if sign > 0 else f"{target} = -({term})")
@@ -479,6 +514,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
                 otherwise.append(f"{target} = {grad_of[child]}")
                 owned.add(child)
             grad_of[child] = target
+            known.pop(child, None)  # no longer a constant: it has a variable's contribution now
         if not block:
             continue
         block[0] += f"  # {node.op}: {_note(rule)}"

@@ -310,6 +310,48 @@ def evaluate(expr: Expr, values: dict[str, float]) -> float:
     return _BINARY[kind](evaluate(args[0], values), evaluate(args[1], values))  # type: ignore[arg-type,return-value]
 
 
+# ---------------------------------------------------------------------- rewriting
+
+
+def substitute(expr: Expr, values: dict[str, Expr]) -> Expr:
+    """`expr` with each name found in `values` replaced by its expression there."""
+    if expr.kind == "name":
+        return values.get(str(expr.args[0]), expr)
+    if expr.kind == "const":
+        return expr
+    if expr.kind == "call":
+        return Expr("call", expr.args[0], *(substitute(a, values) for a in expr.args[1:]))  # type: ignore[arg-type]
+    return Expr(expr.kind, *(substitute(a, values) for a in expr.args))  # type: ignore[arg-type]
+
+
+def fold(expr: Expr) -> Expr:
+    """`expr` with what is known at generation time worked out, changing no result bit: a part
+    made of constants only becomes its value (computed by the same operations as at run time),
+    `1.0 * e` and `e * 1.0` become `e`, and a `where` with a constant condition its branch."""
+    kind = expr.kind
+    if kind in ("name", "const"):
+        return expr
+    head = [expr.args[0]] if kind == "call" else []
+    args = [fold(a) for a in expr.args[len(head):]]  # type: ignore[arg-type]
+    if kind == "where" and args[0].kind == "const":
+        return args[1] if args[0].args[0] else args[2]
+    if all(a.kind == "const" for a in args):
+        try:
+            return Expr("const", evaluate(Expr(kind, *head, *args), {}))
+        except (ArithmeticError, ValueError):  # left for run time, which raises as the engine does
+            pass
+    if kind == "*":  # 1.0 * e is e, bit for bit, whatever e is (NaN, infinities, -0.0 included)
+        if _is_one(args[0]):
+            return args[1]
+        if _is_one(args[1]):
+            return args[0]
+    return Expr(kind, *head, *args)
+
+
+def _is_one(expr: Expr) -> bool:
+    return expr.kind == "const" and type(expr.args[0]) is float and expr.args[0] == 1.0
+
+
 # ---------------------------------------------------------------------- printing as Python
 
 
