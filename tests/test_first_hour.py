@@ -332,3 +332,23 @@ def test_division_by_zero_names_the_operands_as_given(call, shown):
     with pytest.raises(ZeroDivisionError) as error:
         call()
     assert shown in str(error.value)
+
+
+def test_a_lecture_style_node_is_a_reference_cycle_freed_by_the_collector_and_built_ins_are_not():
+    import gc
+    import weakref
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        x = Value(1.5)
+        lecture, built_in = cube(x), x.tanh()
+        lecture_ref, built_in_ref = weakref.ref(lecture), weakref.ref(built_in)
+        del lecture, built_in
+        assert built_in_ref() is None  # freed at once by reference counting
+        assert lecture_ref() is not None  # its closure holds it: a cycle
+        gc.collect()
+        assert lecture_ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -35,8 +35,12 @@ from .engine import Parameter, Value, constant_first, topological_order
 
 __all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
 
-# Fontconfig (Graphviz's PNG output) and browsers (SVG) both take the first family they have,
-# so every system finds one of these.
+# One name, not a list: Graphviz lays text out with the metrics of the font it is given, and
+# graphviz-pure measures a comma-separated list as an unknown font (too narrow: text overran
+# its box when tried). Helvetica is one of PostScript's standard fonts, whose metrics every
+# Graphviz knows, and which every system maps to a font it has (fontconfig to Liberation Sans,
+# Nimbus Sans or Arimo; browsers to Arial; SVG output adds sans-serif). The thin rules between
+# a box's fields keep them apart even where a substitute is wider.
 FONTS = "Helvetica"
 
 MAX_NODES = 500
