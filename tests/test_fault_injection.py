@@ -267,3 +267,26 @@ def test_bce_is_exact_for_confident_correct_logits(z, t):
     assert loss.data > 0.0 and math.isclose(loss.data, exact, rel_tol=1e-15)
     tail = math.exp(-abs(z))
     assert math.isclose(abs(logit.grad), tail / (1.0 + tail), rel_tol=1e-15)  # |sigmoid(z) - t|
+
+
+def test_a_failed_demo_plot_leaves_the_previous_picture_intact(tmp_path, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from tinygrad_lite.demo import train_moons, write_pictures
+
+    run = train_moons(epochs=1, n=20, quiet=True)
+    write_pictures(run, str(tmp_path))
+    good = (tmp_path / "loss_curve.png").read_bytes()
+
+    def dies_half_way(self, fname, **kwargs):
+        with open(fname, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", dies_half_way)
+    with pytest.raises(OSError):
+        write_pictures(run, str(tmp_path))
+    assert (tmp_path / "loss_curve.png").read_bytes() == good
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from . import data, losses, nn, optim, viz
+from ._files import replaced_atomically
 from .engine import Value, paused_gc
 
 __all__ = ["TrainingRun", "train_moons", "write_pictures", "run_demo"]
@@ -99,8 +100,7 @@ def _plot_boundary(run: TrainingRun, path: str, steps: int = 60) -> str:
                linewidths=0.4)
     ax.set_title(f"decision boundary, training accuracy {run.accuracies[-1]:.1%}")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_figure(fig, path)
     return path
 
 
@@ -116,9 +116,17 @@ def _plot_loss(run: TrainingRun, path: str) -> str:
     ax2.set_ylabel("training accuracy")
     ax.set_title("training on two moons")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save_figure(fig, path)
     return path
+
+
+def _save_figure(fig, path: str) -> None:
+    """Write a matplotlib figure as PNG, replacing any previous file only once it is complete."""
+    import matplotlib.pyplot as plt
+
+    with replaced_atomically(path) as temporary:
+        fig.savefig(temporary, dpi=110, format="png")
+    plt.close(fig)
 
 
 def run_demo(epochs: int = 100, out_dir: str = "out", seed: int = 0) -> TrainingRun:
