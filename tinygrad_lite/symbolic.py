@@ -33,7 +33,8 @@ from typing import Callable, Sequence
 
 from . import engine
 
-__all__ = ["Expr", "Contribution", "trace_rule", "to_python", "evaluate", "function_namespace", "UntraceableRule"]
+__all__ = ["Expr", "Contribution", "trace_rule", "to_python", "to_numpy", "numpy_namespace", "evaluate",
+           "function_namespace", "UntraceableRule"]
 
 
 class UntraceableRule(TypeError):
@@ -357,25 +358,56 @@ def _is_one(expr: Expr) -> bool:
 
 def to_python(expr: Expr) -> str:
     """Python source that evaluates `expr` with the same operations in the same order."""
-    return _print(expr)[0]
+    return _print(expr, numpy=False)[0]
 
 
-def _print(expr: Expr) -> tuple[str, int]:
+def to_numpy(expr: Expr) -> str:
+    """Source that evaluates `expr` elementwise over numpy arrays, for a vectorised backend: the
+    same operations in the same order, `where` as `np.where` and math functions as numpy's
+    (`_log` as `np.log`). The engine's own helpers keep their code names: the namespace that
+    runs the code provides their elementwise forms (see `numpy_namespace`)."""
+    return _print(expr, numpy=True)[0]
+
+
+def numpy_namespace() -> dict[str, object]:
+    """What code from `to_numpy` calls: numpy as `np`, and each engine helper a rule calls,
+    applied element by element (the scalar function itself, so no formula is written twice)."""
+    import numpy
+
+    names: dict[str, object] = {"np": numpy}
+    for code_name, function in function_namespace().items():
+        if getattr(function, "__module__", None) != "math":
+            names[code_name] = numpy.vectorize(function, otypes=[float])
+    return names
+
+
+def _numpy_function(code_name: str) -> str:
+    """The numpy name of a math function called in a rule (`_log` -> `np.log`), else the code name."""
+    function = function_namespace().get(code_name)
+    if getattr(function, "__module__", None) == "math":
+        return "np." + code_name.lstrip("_")
+    return code_name
+
+
+def _print(expr: Expr, numpy: bool) -> tuple[str, int]:
     kind, args = expr.kind, expr.args
     if kind == "name":
         return str(args[0]), _PRECEDENCE["atom"]
     if kind == "const":
         return literal(args[0]), _PRECEDENCE["atom"]  # type: ignore[arg-type]
     if kind == "call":
-        return f"{args[0]}({', '.join(_print(a)[0] for a in args[1:])})", _PRECEDENCE["atom"]  # type: ignore[arg-type]
+        function = _numpy_function(str(args[0])) if numpy else str(args[0])
+        return f"{function}({', '.join(_print(a, numpy)[0] for a in args[1:])})", _PRECEDENCE["atom"]  # type: ignore[arg-type]
     if kind == "neg":
-        text, level = _print(args[0])  # type: ignore[arg-type]
+        text, level = _print(args[0], numpy)  # type: ignore[arg-type]
         return "-" + (text if level > _PRECEDENCE["neg"] else f"({text})"), _PRECEDENCE["neg"]
     if kind == "where":
-        condition, if_true, if_false = (_print(a)[0] for a in args)  # type: ignore[arg-type]
+        condition, if_true, if_false = (_print(a, numpy)[0] for a in args)  # type: ignore[arg-type]
+        if numpy:
+            return f"np.where({condition}, {if_true}, {if_false})", _PRECEDENCE["atom"]
         return f"({if_true} if {condition} else {if_false})", _PRECEDENCE["atom"]
     level = _PRECEDENCE["cmp" if kind in _COMPARISONS else kind]
-    (left, left_level), (right, right_level) = _print(args[0]), _print(args[1])  # type: ignore[arg-type]
+    (left, left_level), (right, right_level) = _print(args[0], numpy), _print(args[1], numpy)  # type: ignore[arg-type]
     # Left-associative operators: the left operand needs parentheses only when it binds more
     # loosely, the right one also at equal precedence (a - (b - c), and a + (b + c) in floats).
     # ** is right-associative: the other way round.
