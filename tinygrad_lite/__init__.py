@@ -16,7 +16,8 @@ from __future__ import annotations
 import importlib
 
 from . import data, losses, nn, optim
-from .compiler import CompiledFunction, CompileMismatchError, compile
+from .compiler import CompiledFunction, CompileMismatchError
+from .compiler import compile as compile  # re-exported, but kept out of __all__ (see below)
 from .engine import Parameter, Value, paused_gc, topological_order
 from .gradient_check import GradcheckError, gradcheck, numerical_grad
 

@@ -177,7 +177,7 @@ def record_steps(root: Value, fmt: Callable[[float], str] = repr) -> tuple[list[
                 lines = []
                 step = Step("backward", i, f"{names[i]}: {names[i]}.grad is 0, so its rule ({node.op!r}) has "
                                            "nothing to pass back and is skipped")
-            for child, old in zip(node.inputs, before):
+            for child in node.inputs:
                 j = index[child]
                 received[j] += 1
                 step.grads[j] = (child.grad, received[j] == consumers[j])
