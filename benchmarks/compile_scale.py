@@ -4,8 +4,9 @@
     python benchmarks/compile_scale.py --widths 16 32
 
 For each width w: the loss of W1's step (workloads.py) with MLP(2, [w, w, 1]) in place of
-MLP(2, [16, 16, 1]), compiled as CompiledW1 does. Each width runs in a fresh process, so
-the peak resident memory it reports (ru_maxrss) is that width's own: the model, the traced
+MLP(2, [16, 16, 1]), built with nn (n-ary neurons) and written micrograd's way (binary + and
+*), compiled as CompiledW1 and CompiledMicrogradStyleW1 do. Each model runs in a fresh
+process, so the peak resident memory it reports (ru_maxrss) is its own: the model, the traced
 graph, the generated source and Python compiling it. Replay and eager times are medians of 5.
 """
 
@@ -24,12 +25,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def measure(width: int) -> dict:
+def measure(width: int, style: str) -> dict:
     import workloads as W
-    from tinygrad_lite import paused_gc
+    from tinygrad_lite import Value, paused_gc
 
     start = time.perf_counter()
-    step = W.CompiledW1(width)  # traces and compiles the loss of W1's step for this width
+    # traces and compiles the loss of W1's step for this width
+    step = W.CompiledW1(width) if style == "nn" else W.CompiledMicrogradStyleW1(width)
     compile_seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
     compiled = step.compiled
@@ -42,7 +44,7 @@ def measure(width: int) -> dict:
     def eager():
         start = time.perf_counter()
         with paused_gc():
-            step.loss(step.X).backward()
+            step.loss([list(map(Value, x)) for x in step.X]).backward()
         return time.perf_counter() - start
 
     return {
@@ -60,19 +62,23 @@ def measure(width: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--widths", type=int, nargs="*", default=[16, 32, 64])
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process: measure one width
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process: measure one model
+    parser.add_argument("--style", choices=["nn", "binary"], default="nn", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(measure(args.one)))
+        print(json.dumps(measure(args.one, args.style)))
         return
-    print(f"{'model':<20}{'nodes':>9}{'lines':>10}{'functions':>11}{'compile s':>11}{'peak MB':>9}"
+    print(f"{'model':<30}{'nodes':>9}{'lines':>10}{'functions':>11}{'compile s':>11}{'peak MB':>9}"
           f"{'replay s':>10}{'eager s':>9}{'speed-up':>10}")
     for width in args.widths:
-        out = subprocess.run([sys.executable, __file__, "--one", str(width)], check=True, capture_output=True, text=True)
-        r = json.loads(out.stdout)
-        print(f"{f'MLP(2, [{width}, {width}, 1])':<20}{r['nodes']:>9,}{r['lines']:>10,}{r['functions']:>11}"
-              f"{r['compile_s']:>11.1f}{r['peak_mb']:>9.0f}{r['replay_s']:>10.4f}{r['eager_s']:>9.3f}"
-              f"{r['eager_s'] / r['replay_s']:>9.1f}x")
+        for style in ("nn", "binary"):
+            out = subprocess.run([sys.executable, __file__, "--one", str(width), "--style", style], check=True,
+                                 capture_output=True, text=True)
+            r = json.loads(out.stdout)
+            model = f"MLP(2, [{width}, {width}, 1])" + (", binary ops" if style == "binary" else "")
+            print(f"{model:<30}{r['nodes']:>9,}{r['lines']:>10,}{r['functions']:>11}"
+                  f"{r['compile_s']:>11.1f}{r['peak_mb']:>9.0f}{r['replay_s']:>10.4f}{r['eager_s']:>9.3f}"
+                  f"{r['eager_s'] / r['replay_s']:>9.1f}x")
 
 
 if __name__ == "__main__":

@@ -29,9 +29,9 @@ def w1_data():
     return data.make_moons(W1_POINTS, noise=0.1, seed=0)
 
 
-def w1_reference_weights() -> list[list[list[float]]]:
+def w1_reference_weights(width: int = 16) -> list[list[list[float]]]:
     """Initial weights per layer, per neuron: [w_0, ..., w_n-1, b], from our seeded MLP."""
-    model = nn.MLP(2, [16, 16, 1], seed=0)
+    model = nn.MLP(2, [width, width, 1], seed=0)
     return [[[p.data for p in neuron.parameters()] for neuron in layer.neurons] for layer in model.layers]
 
 
@@ -172,11 +172,11 @@ class MicrogradStyleW1:
     engine whose Values are made by `make_value`: micrograd itself, or ours run on a model
     written the way users write their own. Starts from our initial weights."""
 
-    def __init__(self, make_value, name: str):
+    def __init__(self, make_value, name: str, width: int = 16):
         self.make_value, self.name = make_value, name
         self.X, self.y = w1_data()
         # one list per neuron: its weights, then its bias
-        self.layers = [[[make_value(v) for v in ws] for ws in layer] for layer in w1_reference_weights()]
+        self.layers = [[[make_value(v) for v in ws] for ws in layer] for layer in w1_reference_weights(width)]
         self.params = [p for layer in self.layers for ws in layer for p in ws]
 
     def _forward(self, x):
@@ -207,10 +207,10 @@ class MicrogradStyleW1:
 class CompiledMicrogradStyleW1(MicrogradStyleW1):
     """Our engine's micrograd-style W1, traced once by tinygrad_lite.compile and replayed."""
 
-    def __init__(self):
+    def __init__(self, width: int = 16):
         from tinygrad_lite import compile as compile_graph
 
-        super().__init__(Value, "tinygrad_lite binary ops, compiled")
+        super().__init__(Value, "tinygrad_lite binary ops, compiled", width)
         self.flat = [c for x in self.X for c in x]
         n = len(self.X)
         self.compiled = compile_graph(lambda v: self.loss([v[2 * i:2 * i + 2] for i in range(n)]), self.flat,
