@@ -14,6 +14,7 @@ name and the amounts it added. The graph's gradients are put back as they were a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -101,9 +102,12 @@ def _bare(text: str) -> str:
 
 
 def _readable(template: str) -> str:
-    """A traced formula for people: the engine's helper functions without their code prefix."""
-    return template.replace("_stable_sigmoid(", "sigmoid(").replace("_power_slope(", "power_slope(") \
-        .replace("_log(", "log(").replace("_exp(", "exp(")
+    """A traced formula for people: every function called by its own name, without the "_" of
+    its code name (`_log(a)` -> `log(a)`, `_stable_sigmoid(z)` -> `stable_sigmoid(z)`)."""
+    return _CODE_NAME_CALL.sub(r"\1(", template)
+
+
+_CODE_NAME_CALL = re.compile(r"(?<![\w.])_(\w+)\(")
 
 
 def _contribution_lines(node: Value, names: list[str], index: dict[Value, int],

@@ -747,15 +747,7 @@ def _constant(x: object, op: str) -> float:
 
 def _as_value(x: object, op: str) -> Value:
     """Wrap a plain number operand of `op` in a leaf Value (a constant); pass Values through."""
-    if type(x) is float:  # the common case, a constant such as the 0.5 in `x * 0.5`
-        return _leaf(x)
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, numbers.Real):
-        return _leaf(_to_float(x, f"Value {op}"))
-    raise TypeError(
-        f"unsupported operand for Value {op}: {type(x).__name__} {x!r}; use an int, float or Value"
-    )
+    return x if isinstance(x, Value) else _leaf(_constant(x, op))
 
 
 _VALUE_TYPES = frozenset((Value, Parameter))

@@ -29,7 +29,7 @@ import functools
 import math
 import types
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from . import engine
 
@@ -230,12 +230,14 @@ def _symbolic_globals(rule: Callable) -> dict:
     return names
 
 
-def function_namespace() -> dict[str, Callable]:
+@functools.cache
+def function_namespace() -> Mapping[str, Callable]:
     """What generated code may call, by code name: every function of the math module and of the
-    engine (the ones its ops and rules call among them), so a new op's helpers need no list."""
+    engine (the ones its ops and rules call among them), so a new op's helpers need no list.
+    Built once (evaluate looks functions up here for every call it meets) and read-only."""
     functions = [getattr(math, n) for n in dir(math) if callable(getattr(math, n))]
     functions += [f for f in vars(engine).values() if isinstance(f, types.FunctionType) and f.__module__ == engine.__name__]
-    return {_code_name(f): f for f in functions}
+    return types.MappingProxyType({_code_name(f): f for f in functions})
 
 
 # ---------------------------------------------------------------------- tracing

@@ -225,7 +225,7 @@ def draw_dot(
     title = "computation graph" if grads_known else "computation graph: gradients not computed yet (call backward())"
     dot.attr(label=_html(title), labelloc="t", fontsize="13")
 
-    ids = {node: f"n{i}" for i, node in enumerate(order)}
+    ids = _node_ids(order)
     clusters: dict[str, list[Value]] = {}  # collapsed groups and their nodes
     statements: list[tuple[str | None, str, dict]] = []  # (cluster, node id, attributes)
     edges: set[tuple[str, str]] = set()
@@ -301,6 +301,18 @@ def draw_dot(
     if legend:
         _add_legend(dot, color_by == "grad" and grads_known)
     return dot
+
+
+def _node_ids(order: list[Value]) -> dict[Value, str]:
+    """Each node's name in the DOT source: n0, n1, ... in topological order (its op oval is n5_op)."""
+    return {node: f"n{i}" for i, node in enumerate(order)}
+
+
+def _check_folder(path: str, who: str) -> None:
+    """Refuse, before any drawing work, a path whose folder does not exist."""
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise FileNotFoundError(f"{who}: the folder {folder!r} does not exist; create it first")
 
 
 def _parameter_blocks(order: list[Value], keys: dict[Value, str | None], ids: dict[Value, str]
@@ -406,9 +418,7 @@ def render(root: Value | graphviz.Digraph, path: str | os.PathLike, **options) -
     fmt = ext.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"render: unknown image format {ext!r} in {path!r}; use .svg, .png, .pdf or .dot")
-    folder = os.path.dirname(path)
-    if folder and not os.path.isdir(folder):
-        raise FileNotFoundError(f"render: the folder {folder!r} does not exist; create it first")
+    _check_folder(path, "render")
     renderer = find_renderer() if fmt not in ("dot", "gv") else None
     if fmt == "pdf" and renderer is not None and os.path.basename(renderer).startswith("graphviz-pure"):
         raise ValueError("render: .pdf needs Graphviz's own dot program (graphviz-pure draws .svg and .png); "
@@ -458,9 +468,7 @@ def walkthrough(root: Value, path: str | os.PathLike, group: str | None = None, 
     path = os.fspath(path)
     if os.path.splitext(path)[1].lower() not in (".html", ".htm"):
         raise ValueError(f"walkthrough writes an .html page, got {path!r}")
-    folder = os.path.dirname(path)
-    if folder and not os.path.isdir(folder):
-        raise FileNotFoundError(f"walkthrough: the folder {folder!r} does not exist; create it first")
+    _check_folder(path, "walkthrough")
     order, steps = record_steps(root, _fmt)
     final_grads = {}
     for step in steps:
@@ -479,7 +487,7 @@ def walkthrough(root: Value, path: str | os.PathLike, group: str | None = None, 
     svg = _svg_of(dot)
     if svg is None:
         raise RuntimeError(f"walkthrough needs a Graphviz renderer to draw the graph; {NO_RENDERER_HINT}")
-    ids = {node: f"n{i}" for i, node in enumerate(order)}
+    ids = _node_ids(order)  # as draw_dot named them
     blocks = _parameter_blocks(order, {node: _group_key(node, group) for node in order}, ids)
     places = []
     for node in order:
