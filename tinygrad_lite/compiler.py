@@ -46,6 +46,7 @@ from typing import Callable, Sequence
 from . import engine, symbolic
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
 from .engine import Parameter, Value, topological_order
+from .forward_forms import FORWARD_FORMS
 
 __all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
 
@@ -65,33 +66,13 @@ _MAX_LINES_PER_FUNCTION = 100_000
 
 # ------------------------------------------------------------------ forward code, one line per op
 #
-# Keyed by the node's backward rule, which says exactly what the node computes (a power with a
-# Value exponent has its own rule, and so its own line). "{0}", "{1}", ... are the inputs, "{c}"
-# a plain-number operand kept in the node. The backward code is not written here: it is read
-# from the rule itself (see symbolic.py).
+# Printed from the one table of forward formulas (forward_forms.py), keyed by the node's backward
+# rule. "{0}", "{1}", ... are the inputs, "{c}" a plain-number operand kept in the node. The
+# backward code is not written here either: it is read from the rule itself (see symbolic.py).
 
 FORWARD: dict[Callable, str] = {
-    Value._add_backward: "{0} + {1}",
-    Value._add_constant_backward: "{0} + {c}",
-    Value._sub_backward: "{0} - {1}",
-    Value._sub_constant_backward: "{0} - {c}",
-    Value._rsub_constant_backward: "{c} - {0}",
-    Value._mul_backward: "{0} * {1}",
-    Value._mul_constant_backward: "{0} * {c}",
-    Value._div_backward: "{0} / {1}",
-    Value._div_constant_backward: "{0} / {c}",
-    Value._rdiv_constant_backward: "{c} / {0}",
-    Value._neg_backward: "-{0}",
-    Value._pow_backward: "_checked_pow({0}, {c})",
-    Value._rpow_backward: "_checked_pow_of_values({c}, {0})",
-    Value._pow_of_values_backward: "_checked_pow_of_values({0}, {1})",
-    Value._exp_backward: "_exp({0})",
-    Value._log_backward: "_log({0})",
-    Value._sigmoid_backward: "_stable_sigmoid({0})",
-    Value._tanh_backward: "_tanh({0})",
-    Value._softplus_backward: "({0} if {0} > 0.0 else 0.0) + _log1p(_exp(-abs({0})))",
-    Value._relu_backward: "({0} if {0} > 0.0 or {0} != {0} else 0.0)",
-    Value._leaky_relu_backward: "({0} if {0} > 0.0 else {c} * {0})",
+    rule: symbolic.to_python(form([symbolic.name("{0}"), symbolic.name("{1}")], symbolic.name("{c}")))
+    for rule, form in FORWARD_FORMS.items()
 }
 
 

@@ -62,6 +62,27 @@ def branch_free_form_of(rule: Callable) -> Callable[[Callable], Callable]:
     return declare
 
 
+ARRAY_FORMS: dict[Callable, Callable] = {}
+"""Helpers that ops and rules call (`stable_sigmoid`, `_power_slope`, ...), written for arrays.
+
+A vectorised backend evaluates a rule over many nodes at once, so a helper that branches, or
+catches an exception, cannot be called as it is. Its array form, declared right under it, is
+the same formula without branches (with `where`). It may leave out what the helper does about
+floating-point exceptions (overflow, division by zero, invalid operations): a vectorised
+caller traps those and recomputes such a call with the engine, which raises as it always does.
+"""
+
+
+def array_form_of(helper: Callable) -> Callable[[Callable], Callable]:
+    """Declare the decorated function as `helper` written for arrays (see ARRAY_FORMS)."""
+
+    def declare(form: Callable) -> Callable:
+        ARRAY_FORMS[helper] = form
+        return form
+
+    return declare
+
+
 def where(condition: bool, if_true: float, if_false: float) -> float:
     """`if_true if condition else if_false`, as a function: how a branch-free form of a rule
     writes a branch, so that a code generator can record it (as a conditional expression, or
@@ -793,6 +814,17 @@ def _power_slope(a: float, n: float) -> float:
         return n * (-math.inf if a < 0.0 and odd else math.inf)
 
 
+@array_form_of(_checked_pow)
+def _checked_pow_for_arrays(a: float, n: float) -> float:
+    return a ** n
+
+
+@array_form_of(_power_slope)
+def _power_slope_for_arrays(a: float, n: float) -> float:
+    # at n = 0, 0 * a**-1 is 0 except at a = 0, where the division by zero is trapped
+    return n * a ** (n - 1.0)
+
+
 def _checked_pow_of_values(a: float, b: float) -> float:
     """a ** b where b is a Value: the base must be >= 0 for d/db = a**b * ln(a) to exist."""
     if a < 0.0:
@@ -801,6 +833,12 @@ def _checked_pow_of_values(a: float, b: float) -> float:
             "use a number as the exponent"
         )
     return _checked_pow(a, b)
+
+
+@array_form_of(_checked_pow_of_values)
+def _checked_pow_of_values_for_arrays(a: float, b: float) -> float:
+    # a negative base must fail as the helper does: its square root is the invalid operation that traps
+    return where(a < 0.0, math.sqrt(a), a ** b)
 
 
 def _pow_value_exponent(base: Value, exponent: Value) -> Value:
@@ -815,3 +853,9 @@ def stable_sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+@array_form_of(stable_sigmoid)
+def _stable_sigmoid_for_arrays(z: float) -> float:
+    e = math.exp(-math.fabs(z))  # e^-|z| never overflows; it is e^-z for z >= 0 and e^z below
+    return where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))

@@ -33,8 +33,8 @@ from typing import Callable, Mapping, Sequence
 
 from . import engine
 
-__all__ = ["Expr", "Contribution", "trace_rule", "to_python", "to_numpy", "numpy_namespace", "evaluate",
-           "function_namespace", "UntraceableRule"]
+__all__ = ["Expr", "Contribution", "trace_rule", "trace_function", "to_python", "to_numpy", "numpy_namespace",
+           "evaluate", "function_namespace", "where", "call", "UntraceableRule"]
 
 
 class UntraceableRule(TypeError):
@@ -200,13 +200,19 @@ def _recorder(function: Callable) -> Callable[..., Expr]:
     """Stands in for `function` while a rule is traced: a call becomes an Expr of kind "call"."""
 
     def record(*args: object) -> Expr:
-        return Expr("call", _code_name(function), *(_expr(a) for a in args))
+        return call(function, *args)
 
     return record
 
 
-def _record_where(condition: object, if_true: object, if_false: object) -> Expr:
+def where(condition: object, if_true: object, if_false: object) -> Expr:
+    """`if_true if condition else if_false` as an expression (numpy's where, for arrays)."""
     return Expr("where", _expr(condition), _expr(if_true), _expr(if_false))
+
+
+def call(function: Callable, *args: object) -> Expr:
+    """`function(*args)` as an expression, under the function's code name (`math.log` -> `_log`)."""
+    return Expr("call", _code_name(function), *(_expr(a) for a in args))
 
 
 class _SymbolicMath:
@@ -224,7 +230,7 @@ def _symbolic_globals(rule: Callable) -> dict:
         if value is math:
             names[global_name] = _SymbolicMath()
         elif value is engine.where:
-            names[global_name] = _record_where
+            names[global_name] = where
         elif isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
             names[global_name] = _recorder(value)
     return names
@@ -266,6 +272,15 @@ def trace_rule(rule: Callable, n_inputs: int) -> tuple[Contribution, ...]:
     except AttributeError as error:
         raise UntraceableRule(f"{rule.__qualname__} reads something a traced node does not have: {error}") from None
     return tuple(record)
+
+
+@functools.lru_cache(maxsize=None)
+def trace_function(function: Callable, n_args: int) -> Expr:
+    """What `function` (of plain arithmetic, math functions and `where`) returns for arguments
+    named "{0}", "{1}", ...: its formula as an expression."""
+    symbolic = types.FunctionType(function.__code__, _symbolic_globals(function), function.__name__,
+                                  function.__defaults__, function.__closure__)
+    return _expr(symbolic(*(name(f"{{{i}}}") for i in range(n_args))))
 
 
 def derivative_note(rule: Callable) -> str:
@@ -366,8 +381,9 @@ def to_python(expr: Expr) -> str:
 def to_numpy(expr: Expr) -> str:
     """Source that evaluates `expr` elementwise over numpy arrays, for a vectorised backend: the
     same operations in the same order, `where` as `np.where` and math functions as numpy's
-    (`_log` as `np.log`). The engine's own helpers keep their code names: the namespace that
-    runs the code provides their elementwise forms (see `numpy_namespace`)."""
+    (`_log` as `np.log`). An engine helper with an array form (engine.ARRAY_FORMS) is written
+    out as that form; any other keeps its code name, and the namespace that runs the code
+    applies it element by element (see `numpy_namespace`)."""
     return _print(expr, numpy=True)[0]
 
 
@@ -397,6 +413,12 @@ def _print(expr: Expr, numpy: bool) -> tuple[str, int]:
         return str(args[0]), _PRECEDENCE["atom"]
     if kind == "const":
         return literal(args[0]), _PRECEDENCE["atom"]  # type: ignore[arg-type]
+    if kind == "call" and numpy:
+        helper = function_namespace().get(str(args[0]))
+        form = engine.ARRAY_FORMS.get(helper)  # type: ignore[arg-type]
+        if form is not None:
+            inline = trace_function(form, len(args) - 1)
+            return _print(substitute(inline, {f"{{{i}}}": a for i, a in enumerate(args[1:])}), numpy)  # type: ignore[misc]
     if kind == "call":
         function = _numpy_function(str(args[0])) if numpy else str(args[0])
         return f"{function}({', '.join(_print(a, numpy)[0] for a in args[1:])})", _PRECEDENCE["atom"]  # type: ignore[arg-type]
