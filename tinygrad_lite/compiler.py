@@ -45,7 +45,7 @@ from typing import Callable, Sequence
 
 from . import engine, symbolic
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
-from .engine import Parameter, Value, topological_order
+from .engine import Parameter, Value, paused_gc, topological_order
 from .forward_forms import FORWARD_FORMS
 
 __all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
@@ -120,8 +120,8 @@ class _Names:
     that gives no plain name falls back to a numbered one and is kept in a comment instead.
     """
 
-    def __init__(self) -> None:
-        self.reserved = set(_NAMESPACE) | _TAKEN_NAMES
+    def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
+        self.reserved = set(_NAMESPACE) | _TAKEN_NAMES | reserved
         self.used: set[str] = set(self.reserved)
 
     def make(self, label: str, fallback: str) -> str:
@@ -149,10 +149,15 @@ class CompiledFunction:
         params: the Values whose `.data` is read on each call and whose `.grad` is updated.
         num_nodes: nodes in the traced graph.
         compile_seconds: time taken to trace, generate and compile.
+        backend: "python" (straight-line scalar code) or "numpy" (array code).
+        description: what the numpy backend found (batches, matrix products, what stayed scalar).
+        eager_replays: how many calls the numpy backend handed to the eager engine, because
+            numpy trapped a floating-point exception or a result was not finite.
     """
 
     def __init__(self, f, n_inputs: int, params: list[Value], source: str, function, check: bool,
-                 signature: tuple, num_nodes: int, compile_seconds: float) -> None:
+                 signature: tuple, num_nodes: int, compile_seconds: float, backend: str = "python",
+                 description: str = "", input_grads: bool = True) -> None:
         self._f = f
         self.n_inputs = n_inputs
         self.params = params
@@ -162,6 +167,10 @@ class CompiledFunction:
         self._signature = signature
         self.num_nodes = num_nodes
         self.compile_seconds = compile_seconds
+        self.backend = backend
+        self.description = description
+        self.eager_replays = 0
+        self._input_grads = input_grads
 
     def __repr__(self) -> str:
         return (f"CompiledFunction({self.n_inputs} inputs, {len(self.params)} params, {self.num_nodes} nodes, "
@@ -177,13 +186,24 @@ class CompiledFunction:
         param_values = [p.data for p in params]
         if self.check:
             return self._checked_call(xs, param_values)
-        try:
-            value, input_grads, param_grads = self._function(xs, param_values)
-        except (ArithmeticError, ValueError) as error:
-            raise self._explain_failure(xs, error) from None
+        value, input_grads, param_grads = self._run(xs, param_values)
         for p, g in zip(params, param_grads):
             p.grad += g
         return value, list(input_grads)
+
+    def _run(self, xs: list[float], param_values: list[float]) -> tuple[float, Sequence[float], Sequence[float]]:
+        """The generated function on these values: (value, input gradients, parameter gradients)."""
+        try:
+            return self._function(xs, param_values)
+        except (ArithmeticError, ValueError) as error:
+            if self.backend != "numpy":
+                raise self._explain_failure(xs, error) from None
+            # numpy trapped a floating-point exception or made a result that is not finite: the
+            # engine decides, raising its own error or giving its own result (its rules for zero
+            # gradients and infinities), so that the two backends never differ there
+            self.eager_replays += 1
+            out, leaves, param_grads = self._eager_gradients(xs)
+            return out.data, [leaf.grad for leaf in leaves] if self._input_grads else [], param_grads
 
     def _eager(self, xs: list[float]) -> tuple[Value, list[Value]]:
         leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
@@ -201,26 +221,31 @@ class CompiledFunction:
             "the function's control flow depends on data; compile it again, or use check=True to catch this"
         )
 
-    def _checked_call(self, xs: list[float], param_values: list[float]) -> tuple[float, list[float]]:
-        # Eager's own contribution to each parameter's gradient, measured from zero: taking
-        # "after minus before" would lose it in rounding when .grad already holds a large sum.
+    def _eager_gradients(self, xs: list[float]) -> tuple[Value, list[Value], list[float]]:
+        """f run eagerly on xs, with backward: its output, its input leaves, and each parameter's
+        gradient from this call alone. The parameters' .grad are left as they were."""
+        # Measured from zero: taking "after minus before" would lose this call's contribution in
+        # rounding when .grad already holds a large sum.
         saved = [p.grad for p in self.params]
         try:
             for p in self.params:
                 p.grad = 0.0
             out, leaves = self._eager(xs)
-            signature = _signature(topological_order(out))
             out.backward()
-            eager_param_grads = [p.grad for p in self.params]
+            return out, leaves, [p.grad for p in self.params]
         finally:
             for p, before in zip(self.params, saved):
                 p.grad = before
+
+    def _checked_call(self, xs: list[float], param_values: list[float]) -> tuple[float, list[float]]:
+        out, leaves, eager_param_grads = self._eager_gradients(xs)
+        signature = _signature(topological_order(out))
         if signature != self._signature:
             raise CompileMismatchError(
                 "the graph built on this call differs from the traced one (control flow on .data inside f?): "
                 "compiled results would be wrong"
             )
-        value, input_grads, param_grads = self._function(xs, param_values)
+        value, input_grads, param_grads = self._run(xs, param_values)
         pairs = [("value", value, out.data)]
         pairs += [(f"d/d input {i}", c, leaf.grad) for i, (c, leaf) in enumerate(zip(input_grads, leaves))]
         pairs += [(f"d/d param {i}", c, e) for i, (c, e) in enumerate(zip(param_grads, eager_param_grads))]
@@ -257,8 +282,10 @@ def compile(
     params: Sequence[Value] | None = None,
     input_grads: bool = True,
     check: bool = False,
+    backend: str = "python",
 ) -> CompiledFunction:
-    """Trace `f` once on `example_inputs` and generate straight-line Python for it.
+    """Trace `f` once on `example_inputs` and generate straight-line Python for it, or with
+    `backend="numpy"`, array code (see numpy_backend.py; needs numpy).
 
     Args:
         f: takes a list of Values (one per input) and returns a Value.
@@ -268,37 +295,76 @@ def compile(
         input_grads: set False when the gradients with respect to the inputs are not
             needed (a batch of data): their code is then not generated at all.
         check: compare with the eager engine on every call (slow; for debugging).
+        backend: "python" for straight-line scalar code; "numpy" to compute what repeats per
+            data point (the per-point subgraphs of a batch) as arrays and matrix products. A
+            graph with nothing that repeats falls back to "python", with a warning.
     """
     start = time.perf_counter()
+    if backend not in ("python", "numpy"):
+        raise ValueError(f"compile: backend must be 'python' or 'numpy', got {backend!r}")
+    if backend == "numpy":
+        from . import numpy_backend
+
+        numpy_backend.import_numpy()  # before tracing: say how to install it at once
     if not callable(f):
         raise TypeError(f"compile expects a function of a list of Values, got {type(f).__name__}")
     if isinstance(example_inputs, (str, bytes)) or not hasattr(example_inputs, "__len__"):
         raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(example_inputs).__name__}")
     xs = _as_floats(example_inputs, len(example_inputs))
-    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
-    out = f(leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"compile: f must return a Value, got {type(out).__name__}")
-    order = topological_order(out)
-    param_list: list[Value] = []
-    known: set[Value] = set()
-    for i, p in enumerate(params if params is not None else []):
-        if not isinstance(p, Value) or p.inputs:
-            raise TypeError(f"compile: params[{i}] must be a leaf Value, got {p!r}")
-        if p not in known:  # a parameter named twice still receives its gradient once
-            known.add(p)
-            param_list.append(p)
-    for node in order:
-        if isinstance(node, Parameter) and node not in known:
-            known.add(node)
-            param_list.append(node)
-    sources = _generate(order, out, leaves, param_list, input_grads)
-    namespace = dict(_NAMESPACE, **_SPLIT_NAMESPACE)
-    for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
-        exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
+    # Tracing makes one object per node, and so would set off Python's cycle collector again and
+    # again for nothing (a graph holds no cycles): paused for the compile, restored after.
+    with paused_gc():
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        out = f(leaves)
+        if not isinstance(out, Value):
+            raise TypeError(f"compile: f must return a Value, got {type(out).__name__}")
+        order = topological_order(out)
+        param_list: list[Value] = []
+        known: set[Value] = set()
+        for i, p in enumerate(params if params is not None else []):
+            if not isinstance(p, Value) or p.inputs:
+                raise TypeError(f"compile: params[{i}] must be a leaf Value, got {p!r}")
+            if p not in known:  # a parameter named twice still receives its gradient once
+                known.add(p)
+                param_list.append(p)
+        for node in order:
+            if isinstance(node, Parameter) and node not in known:
+                known.add(node)
+                param_list.append(node)
+        _warn_of_frozen_leaves(order, set(leaves) | known)
+        vectorised = None
+        if backend == "numpy":
+            vectorised = numpy_backend.generate(order, out, leaves, param_list, input_grads,
+                                                _Names(numpy_backend.RESERVED_NAMES), _rule_of)
+            if vectorised is None:
+                warnings.warn("compile(backend='numpy'): nothing in the graph repeats once per data point (no sum over "
+                              "equal subgraphs), so there is nothing to vectorise; compiled as scalar Python instead",
+                              stacklevel=2)
+                backend = "python"
+        if vectorised is not None:
+            sources, namespace, plan = vectorised
+            description = str(plan)
+        else:
+            sources, namespace, description = _generate(order, out, leaves, param_list, input_grads), {}, ""
+        namespace.update(_NAMESPACE, **_SPLIT_NAMESPACE)
+        for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
+            exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
     source = "\n".join(sources)
     return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
-                            len(order), time.perf_counter() - start)
+                            len(order), time.perf_counter() - start, backend, description, input_grads)
+
+
+def _warn_of_frozen_leaves(order: list[Value], live: set[Value]) -> None:
+    """Warn of labelled leaves that are neither inputs nor parameters: the compiled code keeps
+    their traced value, which is rarely what a label meant."""
+    frozen = [node for node in order if not node.inputs and node.label and node not in live]
+    if frozen:
+        shown = ", ".join(f"{n.label!r} = {n.data!r}" for n in frozen[:5])
+        warnings.warn(
+            f"compile: {len(frozen)} labelled leaf Value(s) are neither inputs nor Parameters and are frozen as "
+            f"constants ({shown}{', ...' if len(frozen) > 5 else ''}); pass them in params= to keep them live",
+            stacklevel=3,
+        )
 
 
 def _label_comment(label: str) -> str:
@@ -388,7 +454,6 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     source_of: dict[Value, str] = {}  # how the code refers to a node's value
     needs_grad: set[Value] = set()
     forward: list[str] = []
-    frozen: list[Value] = []
     rule_of: dict[Value, Callable] = {}
 
     input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
@@ -413,8 +478,6 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
             continue
         if not node.inputs:  # a constant: inline its value
             source_of[node] = symbolic.literal(node.data)
-            if node.label:
-                frozen.append(node)
             continue
         rule = rule_of[node] = _rule_of(node)
         args = [source_of[c] for c in node.inputs]
@@ -435,14 +498,6 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
             forward += _sum_lines(name, TERMS[rule](args), comment)
         else:
             forward.append(f"    {name} = {expression}  # {comment}")
-
-    if frozen:
-        shown = ", ".join(f"{n.label!r} = {n.data!r}" for n in frozen[:5])
-        warnings.warn(
-            f"compile: {len(frozen)} labelled leaf Value(s) are neither inputs nor Parameters and are frozen as "
-            f"constants ({shown}{', ...' if len(frozen) > 5 else ''}); pass them in params= to keep them live",
-            stacklevel=3,
-        )
 
     # Backward: reverse topological order. A gradient's first contribution is assigned (no
     # zero-initialisation); a contribution that is just another gradient's name is aliased

@@ -1,0 +1,802 @@
+"""Generate numpy code for a traced graph: backprop on scalars, written as matrix calculus.
+
+`compile(f, example_inputs, backend="numpy")` lands here. batching.py finds the batch: the
+groups of B equal nodes, one per data point. This module writes one array op per group, and
+goes one step further where the graph is a layer of neurons:
+
+- a group of neurons' pre-activations, `b + w_0*x_0 + ... ` (a `linear` node, or the chain of
+  binary ops a micrograd-style model builds), whose weights are shared and whose inputs are
+  batched, becomes a column of a matrix product; the neurons that read the same inputs make
+  one product for the whole layer, `Z = X @ W.T + b`;
+- the same elementwise op on every column of such a matrix (the layer's relu) is one op.
+
+Backward follows from the same rules the eager engine runs: each group's contributions are
+its rule's, traced on symbols (symbolic.py) and printed for arrays; a contribution to a node
+every point shares (a weight) is summed over the points. The matrix product's backward is
+what the `linear` rule's contributions (d/dw_i = g * x_i, d/dx_i = g * w_i) add up to over
+points and neurons: dW = dZ.T @ X, dX = dZ @ W, db = the column sums of dZ. That reading of
+the rule is checked when generating (`_rule_is_bilinear`), not assumed.
+
+What is not batched (the mean, the L2 penalty's sum if it is a scalar chain, anything that
+is not repeated) stays scalar code in the same function.
+
+Results equal the eager engine's up to the order of floating-point additions: a matrix
+product and numpy's sum add in another order than the engine's left-to-right chain, so
+values differ in the last bits (relative 1e-15 or so; tested within 1e-12). Where anything
+goes wrong (a floating-point exception trapped by numpy, a result that is not finite), the
+call is replayed by the eager engine, which raises its own error or gives its own result,
+with its rules for zero gradients and infinities.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import symbolic
+from .batching import Batch, Group, collapse_sums, find_batches
+from .engine import Value
+from .forward_forms import FORWARD_FORMS
+
+__all__ = ["generate", "Plan", "NumpyUnavailable"]
+
+_NUMPY_HINT = 'the numpy backend needs numpy: pip install "tinygrad_lite[fast]" (or pip install numpy)'
+
+
+class NumpyUnavailable(ImportError):
+    """compile(..., backend="numpy") without numpy installed."""
+
+
+def import_numpy():
+    """numpy, or an ImportError saying how to install it."""
+    try:
+        import numpy
+    except ImportError:
+        raise NumpyUnavailable(_NUMPY_HINT) from None
+    return numpy
+
+
+RESERVED_NAMES = frozenset(("np", "xs", "P", "GP", "GX", "value"))  # names the generated code uses itself
+
+_NARY = (Value._sum_backward, Value._linear_backward)
+_TERMS_PER_LINE = 32
+
+
+@dataclass
+class Plan:
+    """What generation found: shown as `CompiledFunction.description`."""
+
+    batches: list[tuple[int, int]] = field(default_factory=list)  # (points, groups) per batch
+    matrix_products: int = 0
+    scalar_nodes: int = 0
+    nodes: int = 0
+
+    def __str__(self) -> str:
+        if not self.batches:
+            return "nothing batched"
+        parts = [f"{len(self.batches)} batch(es): " + ", ".join(f"{b} points x {g} groups" for b, g in self.batches)]
+        parts.append(f"{self.matrix_products} matrix product(s)")
+        parts.append(f"{self.scalar_nodes} of {self.nodes} nodes left as scalar code")
+        return "; ".join(parts)
+
+
+def _rule_is_bilinear(rule: Callable, pairs: list[tuple[int, int]], bias: list[int], n: int) -> bool:
+    """Whether `rule` on n inputs passes g to each bias input, g * b to a and g * a to b for each
+    product pair (a, b): what a matrix product's backward adds up."""
+    expected = {(i, "{g}") for i in bias}
+    for a, b in pairs:
+        expected |= {(a, f"{{g}} * {{{b}}}"), (b, f"{{g}} * {{{a}}}")}
+    got = {(c.input, symbolic.to_python(c.term)) for c in symbolic.trace_rule(rule, n) if c.sign > 0}
+    return got == expected and all(c.sign > 0 for c in symbolic.trace_rule(rule, n))
+
+
+@dataclass(eq=False)
+class _Linear:
+    """A group of neurons' pre-activations seen as `bias + sum_k w_k * x_k`: w_k shared
+    scalars, x_k batched; `absorbed` are the product groups written into it."""
+
+    group: Group
+    bias: list[Value]
+    weights: list[Value]
+    xs: list[Group]  # the batched input of each product: a group of nodes or of leaves
+    absorbed: list[Group]
+
+
+class _Item:
+    """One step of the generated code: a scalar node, a group, a matrix product or a block op."""
+
+    def __init__(self, kind: str, position: int, node: Value | None = None, groups: list[Group] | None = None,
+                 linears: list[_Linear] | None = None) -> None:
+        self.kind, self.position, self.node = kind, position, node
+        self.groups = groups or []
+        self.linears = linears or []
+        self.source: _Item | None = None  # a block op's input: the block it reads
+        self.name = ""
+
+    def __lt__(self, other: _Item) -> bool:
+        return self.position < other.position
+
+
+def generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool,
+             names, rule_of: Callable[[Value], Callable]) -> tuple[list[str], dict, Plan] | None:
+    """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)` in
+    numpy, the names it needs, and what was found; None if nothing in the graph is batched."""
+    np = import_numpy()
+    order, out = collapse_sums(order, out)
+    for node in order:
+        if node.inputs:
+            rule_of(node)  # refuses what cannot be generated, as the scalar backend does
+    batches, owner = find_batches(order, leaves, params)
+    if not batches:
+        return None
+    for merge in (True, False):
+        generator = _Generator(np, order, out, leaves, params, input_grads, batches, owner, names, merge)
+        items = generator.schedule()
+        if items is not None:
+            return generator.write(items)
+    raise AssertionError("the unmerged groups of a batch always have a schedule")
+
+
+class _Generator:
+    def __init__(self, np, order, out, leaves, params, input_grads, batches: list[Batch], owner, names,
+                 merge: bool) -> None:
+        self.np, self.order, self.out = np, order, out
+        self.input_grads, self.batches, self.owner, self.names = input_grads, batches, owner, names
+        self.position = {node: i for i, node in enumerate(order)}
+        self.input_index = {leaf: i for i, leaf in enumerate(leaves)}
+        self.param_index = {p: i for i, p in enumerate(params)}
+        self.n_inputs, self.n_params = len(leaves), len(params)
+        self.consumers: dict[Value, list[Value]] = {}
+        for node in order:
+            for child in node.inputs:
+                self.consumers.setdefault(child, []).append(node)
+        self.leaf_group: dict[tuple[int, Value], Group] = {}
+        for batch in batches:
+            for group in batch.groups:
+                if group.kind != "op":
+                    self.leaf_group[(batch.number, group.node)] = group
+        self.namespace: dict[str, object] = {}
+        self.constants: dict[Group, str | None] = {}
+        self.needs_grad = self._needs_grad(order)
+        self.linear: dict[Group, _Linear] = {}
+        self.absorbed: dict[Group, _Linear] = {}
+        self.column: dict[Group, tuple[_Item, int]] = {}  # groups computed as a column of a block
+        self.item_of_group: dict[Group, _Item] = {}
+        if merge:
+            self._find_linears()
+
+    # ------------------------------------------------------------------ analysis
+
+    def _needs_grad(self, order: list[Value]) -> set[Value]:
+        needs = set(self.param_index)
+        if self.input_grads:
+            needs |= set(self.input_index)
+        for node in order:
+            if node.inputs and any(c in needs for c in node.inputs):
+                needs.add(node)
+        return needs
+
+    def batched(self, batch: Batch, node: Value) -> Group | None:
+        """The group standing for `node` in code of `batch` (an owned node's group, or a leaf
+        private to the batch's points), or None for a node every point shares."""
+        if node in self.owner:
+            return self.owner[node][0]
+        return self.leaf_group.get((batch.number, node))
+
+    def _find_linears(self) -> None:
+        """Groups that are neurons' pre-activations over batched inputs with shared weights."""
+        for batch in self.batches:
+            for group in batch.groups:
+                if group.kind == "op" and group.node._backward_rule in _NARY:
+                    linear = self._as_linear(batch, group)
+                    if linear is not None:
+                        self.linear[group] = linear
+                        for product in linear.absorbed:
+                            self.absorbed[product] = linear
+
+    def _as_linear(self, batch: Batch, group: Group) -> _Linear | None:
+        node = group.node
+        inputs = node.inputs
+        bias: list[Value]
+        pairs: list[tuple[Value, Value]]
+        absorbed: list[Group] = []
+        if node._backward_rule is Value._linear_backward:
+            n = (len(inputs) - 1) // 2
+            if not _rule_is_bilinear(Value._linear_backward, [(1 + k, 1 + n + k) for k in range(n)], [0], len(inputs)):
+                return None
+            bias, pairs = [inputs[0]], [(inputs[1 + k], inputs[1 + n + k]) for k in range(n)]
+        else:
+            if not _rule_is_bilinear(Value._sum_backward, [], list(range(len(inputs))), len(inputs)) \
+                    or not _rule_is_bilinear(Value._mul_backward, [(0, 1)], [], 2):
+                return None
+            bias, pairs = [], []
+            for term in inputs:
+                term_group = self.owner.get(term, (None, 0))[0]
+                if (term_group is not None and term._backward_rule is Value._mul_backward
+                        and all(len(self.consumers.get(m, ())) == 1 for m in term_group.members)):
+                    pairs.append((term._a, term._b))
+                    absorbed.append(term_group)
+                else:
+                    bias.append(term)
+        if any(self.batched(batch, b) is not None for b in bias) or not pairs:
+            return None
+        weights: list[Value] = []
+        xs: list[Group] = []
+        for a, b in pairs:
+            a_group, b_group = self.batched(batch, a), self.batched(batch, b)
+            if a_group is None and b_group is not None:
+                weights.append(a)
+                xs.append(b_group)
+            elif b_group is None and a_group is not None:
+                weights.append(b)
+                xs.append(a_group)
+            else:
+                return None  # both shared or both batched: not a weight times an input
+        return _Linear(group, bias, weights, xs, absorbed)
+
+    # ------------------------------------------------------------------ scheduling
+
+    def schedule(self) -> list[_Item] | None:
+        """The items in an order where each comes after what it reads; None if merging groups
+        into matrix products made that impossible (then generation runs again without)."""
+        items: list[_Item] = []
+        item_of_node: dict[Value, _Item] = {}
+        for batch in self.batches:
+            buckets: dict[tuple, list[_Linear]] = {}
+            for group in batch.groups:
+                if group.kind != "op" or group in self.absorbed:
+                    continue
+                if group in self.linear:
+                    linear = self.linear[group]
+                    buckets.setdefault(tuple(id(x) for x in linear.xs), []).append(linear)
+                    continue
+                item = _Item("group", self.position[group.node], groups=[group])
+                items.append(item)
+                self.item_of_group[group] = item
+            for linears in buckets.values():
+                item = _Item("matmul", min(self.position[lin.group.node] for lin in linears), linears=linears,
+                             groups=[lin.group for lin in linears])
+                items.append(item)
+                for j, lin in enumerate(linears):
+                    self.item_of_group[lin.group] = item
+                    self.column[lin.group] = (item, j)
+                    for product in lin.absorbed:
+                        self.item_of_group[product] = item
+        items = self._merge_blocks(items)
+        for item in items:
+            for group in item.groups:
+                for member in group.members:
+                    item_of_node[member] = item
+            for lin in item.linears:
+                for product in lin.absorbed:
+                    for member in product.members:
+                        item_of_node[member] = item
+        for node in self.order:
+            if node.inputs and node not in self.owner:
+                item = _Item("scalar", self.position[node], node=node)
+                items.append(item)
+                item_of_node[node] = item
+        return self._sorted(items, item_of_node)
+
+    def _merge_blocks(self, items: list[_Item]) -> list[_Item]:
+        """Make one op of the same elementwise op applied to every column of a block, again
+        and again (a block op's output is a block too)."""
+        while True:
+            clusters: dict[tuple, tuple[_Item, list[tuple[int, _Item]]]] = {}
+            for item in items:
+                if item.kind != "group":
+                    continue
+                group = item.groups[0]
+                node = group.node
+                if len(node.inputs) != 1 or node._backward_rule in _NARY or node._a not in self.owner:
+                    continue
+                source = self.owner[node._a][0]
+                constant = self.constant(group)
+                if source not in self.column or constant is None or constant.startswith("_"):
+                    continue
+                block, j = self.column[source]
+                key = (node._backward_rule, constant, id(block))
+                clusters.setdefault(key, (block, []))[1].append((j, item))
+            merged = False
+            for block, members in clusters.values():
+                if sorted(j for j, _ in members) != list(range(len(block.groups))):
+                    continue
+                members.sort(key=lambda m: m[0])
+                new = _Item("block", min(i.position for _, i in members), groups=[i.groups[0] for _, i in members])
+                new.source = block
+                gone = {id(i) for _, i in members}
+                items = [i for i in items if id(i) not in gone] + [new]
+                for j, (_, old) in enumerate(members):
+                    self.item_of_group[old.groups[0]] = new
+                    self.column[old.groups[0]] = (new, j)
+                merged = True
+            if not merged:
+                return items
+
+    def _sorted(self, items: list[_Item], item_of_node: dict[Value, _Item]) -> list[_Item] | None:
+        """Items in dependency order (Kahn's algorithm, earliest traced first)."""
+        depends: dict[int, set[int]] = {id(item): set() for item in items}
+        for item in items:
+            nodes = [item.node] if item.node is not None else [g.node for g in item.groups]
+            nodes += [p.node for lin in item.linears for p in lin.absorbed]
+            for node in nodes:
+                for child in node.inputs:
+                    other = item_of_node.get(child)
+                    if other is not None and other is not item:
+                        depends[id(item)].add(id(other))
+        readers: dict[int, list[_Item]] = {}
+        waiting = {}
+        for item in items:
+            waiting[id(item)] = len(depends[id(item)])
+            for d in depends[id(item)]:
+                readers.setdefault(d, []).append(item)
+        ready = [item for item in items if not waiting[id(item)]]
+        heapq.heapify(ready)
+        result = []
+        while ready:
+            item = heapq.heappop(ready)
+            result.append(item)
+            for reader in readers.get(id(item), ()):
+                waiting[id(reader)] -= 1
+                if not waiting[id(reader)]:
+                    heapq.heappush(ready, reader)
+        return result if len(result) == len(items) else None
+
+    # ------------------------------------------------------------------ writing
+
+    def constant(self, group: Group) -> str | None:
+        """The group's constant operand as source: one literal if every point has the same,
+        else a named array of them; "" for an op without one; None if some points have one
+        and others not."""
+        if group not in self.constants:
+            self.constants[group] = self._constant(group)
+        return self.constants[group]
+
+    def _constant(self, group: Group) -> str | None:
+        constants = [m._constant for m in group.members]
+        if constants[0] is None:
+            return "" if all(c is None for c in constants) else None
+        if any(c is None for c in constants):
+            return None
+        if all(repr(c) == repr(constants[0]) for c in constants):
+            return symbolic.literal(constants[0])
+        return self.array(self.np.array(constants, dtype=float), "c")
+
+    def array(self, value, prefix: str) -> str:
+        """A constant array of the generated code (indices, per-point constants), by name."""
+        name = f"_{prefix}{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def write(self, items: list[_Item]):
+        writer = _Writer(self)
+        return writer.write(items)
+
+
+def _common_name(labels: list[str], fallback: str) -> str:
+    """A name for many nodes from their labels: the dotted parts they share, where a last part
+    that differs only in digits keeps its letters and any other differing part is dropped
+    ("L0.N3.z", "L0.N4.z" -> "L0_z"; "L0.N3.w0", "L0.N4.w1" -> "L0_w"); `fallback` if none."""
+    labels = [label for label in labels if label]
+    split = [label.split(".") for label in labels]
+    if not split or len({len(parts) for parts in split}) != 1:
+        return fallback
+    kept = []
+    for i, parts in enumerate(zip(*split)):
+        letters = {re.sub(r"\d+", "", p) for p in parts}
+        if len(set(parts)) == 1:
+            kept.append(parts[0])
+        elif len(letters) != 1:
+            return fallback
+        elif i == len(split[0]) - 1:
+            kept.append(letters.pop())
+    return "_".join(part for part in kept if part) or fallback
+
+
+class _Writer:
+    """Writes the items as code: forward in order, then backward in reverse."""
+
+    def __init__(self, gen: _Generator) -> None:
+        self.gen = gen
+        self.names = gen.names
+        self.forward: list[str] = []
+        self.backward: list[str] = []
+        self.value_of: dict[Value, str] = {}  # scalar nodes' values
+        self.group_value: dict[Group, str] = {}  # standalone groups' arrays
+        self.item_name: dict[int, str] = {}  # blocks' and matrix products' arrays
+        self.matmul_input: dict[int, tuple[str, str, object]] = {}  # (array, how it was made, its index or block)
+        self.matmul_weights: dict[int, str] = {}
+        self.gather: dict[int, str] = {}  # leaf groups, gathered
+        self.indices: dict[tuple[str, int], str] = {}  # leaf groups' index arrays, by name
+        self.grad: dict[object, str] = {}  # gradient variable per scalar node, group, or block item
+        self.owned: set[str] = set()  # gradient arrays this code made (safe to change in place)
+
+    # ---------------------------------------------------------------- values
+
+    def scalar(self, node: Value) -> str:
+        """A shared node's value, as a numpy float: its arithmetic then follows numpy's rules
+        (a negative number to a fractional power is NaN, trapped, not a Python complex)."""
+        if node in self.gen.param_index:
+            return f"P[{self.gen.param_index[node]}]"
+        if node in self.gen.input_index:
+            return f"xs[{self.gen.input_index[node]}]"
+        if not node.inputs:
+            return symbolic.literal(node.data)
+        return self.value_of[node]
+
+    def ref(self, batch: Batch, node: Value) -> tuple[str, bool]:
+        """How code of `batch` reads `node`: (source, whether it is an array over the points)."""
+        group = self.gen.batched(batch, node)
+        if group is None:
+            return self.scalar(node), False
+        return self.group_ref(group), True
+
+    def group_ref(self, group: Group) -> str:
+        if group.kind != "op":
+            return self.leaf_gather(group)
+        if group in self.gen.column:
+            item, j = self.gen.column[group]
+            return f"{self.item_name[id(item)]}[:, {j}]"
+        return self.group_value[group]
+
+    def leaf_gather(self, group: Group) -> str:
+        """A group of leaves as an array: inputs and parameters gathered by index, constants frozen."""
+        if id(group) in self.gather:
+            return self.gather[id(group)]
+        fallback = {"input": "x", "param": "p"}.get(group.kind, "c")
+        name = self.names.make(_common_name([m.label for m in group.members], fallback), fallback)
+        if group.kind == "const":
+            self.gen.namespace[name] = self.gen.np.array([m.data for m in group.members], dtype=float)
+        else:
+            source, index = self.leaf_index(group.kind, group.members)
+            self.forward.append(f"{name} = {source}[{index}]  # {_listing(group.members)}")
+        self.gather[id(group)] = name
+        return name
+
+    def leaf_index(self, kind: str, leaves: list[Value]) -> tuple[str, str]:
+        """The array holding leaves of `kind` ("input" or "param") and, by name, their indices in it."""
+        key = (kind, id(leaves))
+        if key not in self.indices:
+            table = self.gen.input_index if kind == "input" else self.gen.param_index
+            self.indices[key] = self.gen.array(self.gen.np.array([table[leaf] for leaf in leaves]), "i")
+        return ("xs" if kind == "input" else "P"), self.indices[key]
+
+    # ---------------------------------------------------------------- gradients
+
+    def add_grad(self, key: object, base: str, term: str, sign: int, column: tuple[int, tuple] | None = None) -> None:
+        """Add `term` (times sign) to the gradient of `key` (a scalar node, a standalone group
+        or a block item), named after `base`; `column` = (j, shape) for one column of a block."""
+        term = term if sign > 0 else f"-({term})"
+        name = self.grad.get(key)
+        if column is not None:
+            j, shape = column
+            if name is None:
+                name = self.grad[key] = "g_" + base
+                self.backward.append(f"{name} = np.zeros({shape})")
+                self.owned.add(name)
+            elif name not in self.owned:
+                self.backward.append(f"{name} = {name}.copy()")
+                self.owned.add(name)
+            self.backward.append(f"{name}[:, {j}] += {term}")
+        elif name is None:
+            self.grad[key] = name = "g_" + base
+            self.backward.append(f"{name} = {term}")
+            if not term.isidentifier():  # a new array, not another gradient's
+                self.owned.add(name)
+        else:
+            self.backward.append(f"{name} = {name} + {term}")
+            self.owned.add(name)
+
+    def contribute(self, batch: Batch | None, node: Value, term: str, sign: int, over_points: bool) -> None:
+        """Pass a gradient contribution to `node`: `term` is an array over the points when
+        `over_points`, else a float."""
+        gen = self.gen
+        if node not in gen.needs_grad:
+            return
+        group = gen.batched(batch, node) if batch is not None else None
+        if group is not None:  # an array for an array
+            assert batch is not None
+            if group.kind != "op":
+                target, index = self.leaf_index(group.kind, group.members)
+                self.backward.append(f"{'GX' if target == 'xs' else 'GP'}[{index}] {'+=' if sign > 0 else '-='} {term}")
+            elif group in gen.column:
+                item, j = gen.column[group]
+                self.add_grad(id(item), self.item_name[id(item)], term, sign, (j, (batch.size, len(item.groups))))
+            else:
+                self.add_grad(group, self.group_value[group], term, sign)
+            return
+        if over_points:  # a node every point shares: the sum over the points
+            term = f"np.sum({term})"
+        if node in gen.param_index or node in gen.input_index:
+            target, position = ("GP", gen.param_index[node]) if node in gen.param_index else ("GX", gen.input_index[node])
+            self.backward.append(f"{target}[{position}] {'+=' if sign > 0 else '-='} {term}")
+        else:
+            self.add_grad(node, self.value_of[node], term, sign)
+
+    def scatter(self, target: str, index, term: str) -> None:
+        """target[index] += term; with repeated indices each one added (np.add.at)."""
+        name = self.gen.array(index, "i")
+        if len(set(index.ravel().tolist())) == index.size:
+            self.backward.append(f"{target}[{name}] += {term}")
+        else:
+            self.backward.append(f"np.add.at({target}, {name}, {term})")
+
+    # ---------------------------------------------------------------- the function
+
+    def write(self, items: list[_Item]) -> tuple[list[str], dict, Plan]:
+        gen = self.gen
+        for item in items:
+            getattr(self, "_forward_" + item.kind)(item)
+        out = gen.out
+        if out in gen.needs_grad:
+            self.grad[out] = "g_" + self.value_of[out]
+            self.backward.append(f"{self.grad[out]} = 1.0")
+        for item in reversed(items):
+            getattr(self, "_backward_" + item.kind)(item)
+        plan = Plan([(b.size, len(b.groups)) for b in gen.batches], sum(1 for i in items if i.kind == "matmul"),
+                    sum(1 for i in items if i.kind == "scalar"), len(gen.order))
+        body = ["xs = np.array(inputs, dtype=float)", "P = np.array(params, dtype=float)",
+                f"GP = np.zeros({gen.n_params})", f"GX = np.zeros({gen.n_inputs})",
+                "with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
+                "    # forward: a line per group of nodes (one per point), a matrix product per layer"]
+        body += ["    " + line for line in self.forward]
+        body += ["    # backward: each group's own rule, on arrays"] + ["    " + line for line in self.backward]
+        body += [f"value = {self.value_of[out]}",
+                 "if not (np.isfinite(value) and np.isfinite(GP).all() and np.isfinite(GX).all()):",
+                 "    raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
+                 f"return float(value), {'GX.tolist()' if gen.input_grads else '[]'}, GP.tolist()"]
+        source = "def compiled(inputs, params):\n" + "".join(f"    {line}\n" for line in body)
+        namespace = dict(symbolic.numpy_namespace(), **gen.namespace)
+        namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"))
+        return [source], namespace, plan
+
+    def _sum_lines(self, name: str, terms: list[str], comment: str) -> None:
+        """name = t0 + t1 + ..., a few dozen terms per line: one expression of thousands of
+        additions nests too deeply for Python's compiler."""
+        k = _TERMS_PER_LINE
+        self.forward.append(f"{name} = {' + '.join(terms[:k])}  # {comment}")
+        for i in range(k, len(terms), k):
+            self.forward.append(f"{name} = {' + '.join([name] + terms[i:i + k])}")
+
+    # ---------------------------------------------------------------- scalar nodes
+
+    def _forward_scalar(self, item: _Item) -> None:
+        node = item.node
+        assert node is not None
+        name = self.value_of[node] = self.names.make(node.label, "s")
+        rule = node._backward_rule
+        if rule is Value._sum_backward:  # the sum of a batch adds its array up
+            batched = self._batched_terms(node)
+            terms = [self.scalar(t) for t in node.inputs if t not in batched]
+            terms += [f"np.sum({self.group_ref(batch.groups[-1])})" for batch in self._batches_under(node)]
+            self._sum_lines(name, terms, f"sum of {len(node.inputs)} terms")
+            return
+        args = [self.scalar(c) for c in node.inputs]
+        if rule is Value._linear_backward:
+            n = (len(args) - 1) // 2
+            self._sum_lines(name, [args[0]] + [f"{args[1 + k]} * {args[1 + n + k]}" for k in range(n)], "linear")
+        else:
+            text = _print(FORWARD_FORMS[rule]([symbolic.name(a) for a in args], _const(node._constant)), False)
+            self.forward.append(f"{name} = {text}  # {node.op}")
+
+    def _batches_under(self, node: Value) -> list[Batch]:
+        return [b for b in self.gen.batches if b.root is node]
+
+    def _batched_terms(self, node: Value) -> set[Value]:
+        return {t for b in self._batches_under(node) for t in b.terms}
+
+    def _backward_scalar(self, item: _Item) -> None:
+        node = item.node
+        assert node is not None
+        g = self.grad.get(node)
+        if g is None:
+            return
+        if node._backward_rule is Value._sum_backward:
+            batched = self._batched_terms(node)
+            for t in node.inputs:
+                if t not in batched:
+                    self.contribute(None, t, g, 1, False)
+            for batch in self._batches_under(node):
+                self.contribute(batch, batch.terms[0], f"np.full({batch.size}, {g})", 1, True)
+            return
+        self._rule_backward(None, node, [self.scalar(c) for c in node.inputs], self.value_of[node], g,
+                            _const(node._constant), False)
+
+    def _rule_backward(self, batch: Batch | None, node: Value, args: list[str], out: str, g: str,
+                       constant: symbolic.Expr, numpy: bool) -> None:
+        """The node's rule, traced on symbols and printed with these names: its contributions."""
+        values = {"{g}": symbolic.name(g), "{out}": symbolic.name(out), "{c}": constant}
+        values.update({f"{{{i}}}": symbolic.name(a) for i, a in enumerate(args)})
+        for contribution in symbolic.trace_rule(node._backward_rule, len(args)):
+            term = _print(symbolic.fold(symbolic.substitute(contribution.term, values)), numpy)
+            self.contribute(batch, node.inputs[contribution.input], term, contribution.sign, numpy)
+
+    # ---------------------------------------------------------------- groups
+
+    def _forward_group(self, item: _Item) -> None:
+        group = item.groups[0]
+        batch, node = group.batch, group.node
+        refs = [self.ref(batch, c) for c in node.inputs]
+        name = self.group_value[group] = self.names.make(_common_name([m.label for m in group.members], "a"), "a")
+        rule = node._backward_rule
+        args = [r for r, _ in refs]
+        constant = self.gen.constant(group) or ""
+        if rule is Value._sum_backward:
+            terms = args
+        elif rule is Value._linear_backward:
+            n = (len(args) - 1) // 2
+            terms = [args[0]] + [f"{args[1 + k]} * {args[1 + n + k]}" for k in range(n)]
+        else:
+            terms = [_print(FORWARD_FORMS[rule]([symbolic.name(a) for a in args], _const_source(constant)), True)]
+        if not any(is_array for _, is_array in refs) and not constant.startswith("_"):
+            terms[0] = f"np.full({batch.size}, {terms[0]})"  # the same for every point, but one per point
+        self._sum_lines(name, terms, _describe(group))
+
+    def _backward_group(self, item: _Item) -> None:
+        group = item.groups[0]
+        g = self.grad.get(group)
+        if g is None:
+            return
+        batch, node = group.batch, group.node
+        args = [self.ref(batch, c)[0] for c in node.inputs]
+        self._rule_backward(batch, node, args, self.group_value[group], g,
+                            _const_source(self.gen.constant(group)), True)
+
+    # ---------------------------------------------------------------- blocks: one op on every column
+
+    def _forward_block(self, item: _Item) -> None:
+        group = item.groups[0]
+        assert item.source is not None
+        source = self.item_name[id(item.source)]
+        name = self.item_name[id(item)] = self.names.make(_common_name([g.node.label for g in item.groups], "a"), "a")
+        constant = _const_source(self.gen.constant(group))
+        text = _print(FORWARD_FORMS[group.node._backward_rule]([symbolic.name(source)], constant), True)
+        self.forward.append(f"{name} = {text}  # {_describe_many(item.groups)}")
+
+    def _backward_block(self, item: _Item) -> None:
+        g = self.grad.get(id(item))
+        if g is None or item.groups[0].node._a not in self.gen.needs_grad:
+            return
+        assert item.source is not None
+        node = item.groups[0].node
+        source = self.item_name[id(item.source)]
+        values = {"{g}": symbolic.name(g), "{out}": symbolic.name(self.item_name[id(item)]),
+                  "{0}": symbolic.name(source), "{c}": _const_source(self.gen.constant(item.groups[0]))}
+        for contribution in symbolic.trace_rule(node._backward_rule, 1):
+            term = _print(symbolic.fold(symbolic.substitute(contribution.term, values)), True)
+            self.add_grad(id(item.source), source, term, contribution.sign)
+
+    # ---------------------------------------------------------------- matrix products: a layer
+
+    def _forward_matmul(self, item: _Item) -> None:
+        linears = item.linears
+        batch = linears[0].group.batch
+        name = self.item_name[id(item)] = self.names.make(
+            _common_name([lin.group.node.label for lin in linears], "z"), "z")
+        x = self.matmul_input[id(item)] = self._layer_input(batch, linears[0].xs)
+        weights = self.matmul_weights[id(item)] = self._shared_matrix([lin.weights for lin in linears], "w")
+        text = f"{x[0]} @ {weights}.T"
+        if any(lin.bias for lin in linears):
+            text += f" + {self._shared_vector([lin.bias for lin in linears], 'b')}"
+        self.forward.append(f"{name} = {text}  # {_describe_many([lin.group for lin in linears])}")
+
+    def _layer_input(self, batch: Batch, xs: list) -> tuple[str, str, object]:
+        """The batched inputs of a layer as one (points, inputs) array: (its name, "block",
+        "inputs" or "stack", and the block item or the index array's name)."""
+        gen = self.gen
+        columns = [gen.column.get(x) for x in xs]
+        if all(c is not None for c in columns):
+            block = columns[0][0]  # type: ignore[index]
+            if all(c[0] is block for c in columns) and [c[1] for c in columns] == list(range(len(block.groups))):  # type: ignore[index]
+                return self.item_name[id(block)], "block", block
+        if all(x.kind == "input" for x in xs):
+            name = self.names.make(_common_name([m.label for x in xs for m in x.members], "x"), "x")
+            index = gen.np.array([[gen.input_index[x.members[i]] for x in xs] for i in range(batch.size)])
+            self.forward.append(f"{name} = xs[{gen.array(index, 'i')}]  # {len(xs)} inputs per point")
+            return name, "inputs", index
+        name = self.names.make("x", "x")
+        self.forward.append(f"{name} = np.stack([{', '.join(self.group_ref(x) for x in xs)}], axis=1)")
+        return name, "stack", None
+
+    def _shared_matrix(self, rows: list[list[Value]], prefix: str) -> str:
+        gen = self.gen
+        name = self.names.make(_common_name([v.label for row in rows for v in row], prefix), prefix)
+        if all(v in gen.param_index for row in rows for v in row):
+            index = gen.np.array([[gen.param_index[v] for v in row] for row in rows])
+            self.forward.append(f"{name} = P[{gen.array(index, 'i')}]")
+        else:
+            text = ", ".join("[" + ", ".join(self.scalar(v) for v in row) + "]" for row in rows)
+            self.forward.append(f"{name} = np.array([{text}])")
+        return name
+
+    def _shared_vector(self, rows: list[list[Value]], prefix: str) -> str:
+        gen = self.gen
+        name = self.names.make(_common_name([v.label for row in rows for v in row], prefix), prefix)
+        if all(len(row) == 1 and row[0] in gen.param_index for row in rows):
+            index = gen.np.array([gen.param_index[row[0]] for row in rows])
+            self.forward.append(f"{name} = P[{gen.array(index, 'i')}]")
+        else:
+            text = ", ".join(" + ".join(self.scalar(v) for v in row) or "0.0" for row in rows)
+            self.forward.append(f"{name} = np.array([{text}])")
+        return name
+
+    def _backward_matmul(self, item: _Item) -> None:
+        gen = self.gen
+        g = self.grad.get(id(item))
+        if g is None:
+            return
+        linears = item.linears
+        batch = linears[0].group.batch
+        x, how, source = self.matmul_input[id(item)]
+        weights = self.matmul_weights[id(item)]
+        xs = linears[0].xs
+        if any(m in gen.needs_grad for x_group in xs for m in x_group.members):
+            dx = f"{g} @ {weights}"  # dX = dZ W: each input's g * w, summed over the neurons
+            if how == "block":
+                self.add_grad(id(source), x, dx, 1)
+            else:
+                temporary = self.names.make("g_" + x, "g")
+                self.backward.append(f"{temporary} = {dx}")
+                if how == "inputs":
+                    self.scatter("GX", source, temporary)
+                else:
+                    for k, x_group in enumerate(xs):
+                        self.contribute(batch, x_group.members[0], f"{temporary}[:, {k}]", 1, True)
+        if any(w in gen.needs_grad for lin in linears for w in lin.weights):
+            dw = f"{g}.T @ {x}"  # dW = dZ^T X: each weight's g * x, summed over the points
+            if all(w in gen.param_index for lin in linears for w in lin.weights):
+                self.scatter("GP", gen.np.array([[gen.param_index[w] for w in lin.weights] for lin in linears]), dw)
+            else:
+                temporary = self.names.make("g_" + weights, "g")
+                self.backward.append(f"{temporary} = {dw}")
+                for j, lin in enumerate(linears):
+                    for k, w in enumerate(lin.weights):
+                        self.contribute(None, w, f"{temporary}[{j}, {k}]", 1, False)
+        if any(b in gen.needs_grad for lin in linears for b in lin.bias):
+            db = f"{g}.sum(axis=0)"  # each bias's g, summed over the points
+            if all(len(lin.bias) == 1 and lin.bias[0] in gen.param_index for lin in linears):
+                self.scatter("GP", gen.np.array([gen.param_index[lin.bias[0]] for lin in linears]), db)
+            else:
+                temporary = self.names.make("g_bias", "g")
+                self.backward.append(f"{temporary} = {db}")
+                for j, lin in enumerate(linears):
+                    for b in lin.bias:
+                        self.contribute(None, b, f"{temporary}[{j}]", 1, False)
+
+
+class NotFinite(ArithmeticError):
+    """Raised by generated numpy code when a result is not finite: the call is replayed eagerly."""
+
+
+def _const(constant: float | None) -> symbolic.Expr:
+    return symbolic.Expr("const", constant) if constant is not None else symbolic.name("None")
+
+
+def _const_source(source: str | None) -> symbolic.Expr:
+    return symbolic.name(source) if source else symbolic.name("None")
+
+
+def _print(expr: symbolic.Expr, numpy: bool) -> str:
+    return symbolic.to_numpy(expr) if numpy else symbolic.to_python(expr)
+
+
+def _listing(nodes: list[Value]) -> str:
+    labels = [n.label for n in nodes if n.label]
+    if not labels:
+        return f"{len(nodes)} leaves"
+    shown = ", ".join(labels[:3])
+    return f"{shown}, ... ({len(nodes)})" if len(labels) > 3 else shown
+
+
+def _describe(group: Group) -> str:
+    node = group.node
+    label = f" ({node.label}, ...)" if node.label else ""
+    return f"a {node.op} node per point{label}"
+
+
+def _describe_many(groups: list[Group]) -> str:
+    first, last = groups[0].node, groups[-1].node
+    labels = f": {first.label} ... {last.label}" if first.label and len(groups) > 1 else (f": {first.label}" if first.label else "")
+    return f"{len(groups)} {first.op} nodes per point{labels}"
