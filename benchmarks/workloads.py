@@ -67,18 +67,19 @@ class OursW1:
 
 
 class CompiledW1(OursW1):
-    """W1 with the step traced once by tinygrad_lite.compile and replayed as straight-line code."""
+    """W1 with the step traced once by tinygrad_lite.compile and replayed: as straight-line code
+    (backend "python") or as array code (backend "numpy")."""
 
     name = "tinygrad_lite compiled"
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, backend: str = "python"):
         from tinygrad_lite import compile as compile_graph
 
         super().__init__(width)
         self.flat = [c for x in self.X for c in x]
         n = len(self.X)
         self.compiled = compile_graph(lambda v: self.loss([v[2 * i:2 * i + 2] for i in range(n)]), self.flat,
-                                      input_grads=False)
+                                      input_grads=False, backend=backend)
 
     def step(self) -> float:
         self.opt.zero_grad()
@@ -205,16 +206,17 @@ class MicrogradStyleW1:
 
 
 class CompiledMicrogradStyleW1(MicrogradStyleW1):
-    """Our engine's micrograd-style W1, traced once by tinygrad_lite.compile and replayed."""
+    """Our engine's micrograd-style W1, traced once by tinygrad_lite.compile and replayed (as
+    CompiledW1, with either backend)."""
 
-    def __init__(self, width: int = 16):
+    def __init__(self, width: int = 16, backend: str = "python"):
         from tinygrad_lite import compile as compile_graph
 
         super().__init__(Value, "tinygrad_lite binary ops, compiled", width)
         self.flat = [c for x in self.X for c in x]
         n = len(self.X)
         self.compiled = compile_graph(lambda v: self.loss([v[2 * i:2 * i + 2] for i in range(n)]), self.flat,
-                                      params=self.params, input_grads=False)
+                                      params=self.params, input_grads=False, backend=backend)
 
     def step(self) -> float:
         for p in self.params:

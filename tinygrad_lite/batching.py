@@ -158,7 +158,7 @@ def _search(order: list[Value], kinds: dict[Value, str], min_size: int, refused:
                 continue
             nodes, signature, outside = _template(term, private, owner, kinds)
             by_template.setdefault(signature, []).append((term, nodes, outside))
-        for signature, points in by_template.items():
+        for points in by_template.values():
             key = (id(root), id(points[0][0]))
             if len(points) < min_size or key in refused or not _aligned(points):
                 continue

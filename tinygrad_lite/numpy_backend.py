@@ -793,10 +793,10 @@ def _listing(nodes: list[Value]) -> str:
 def _describe(group: Group) -> str:
     node = group.node
     label = f" ({node.label}, ...)" if node.label else ""
-    return f"a {node.op} node per point{label}"
+    return f"one {node.op!r} node per point{label}"
 
 
 def _describe_many(groups: list[Group]) -> str:
     first, last = groups[0].node, groups[-1].node
     labels = f": {first.label} ... {last.label}" if first.label and len(groups) > 1 else (f": {first.label}" if first.label else "")
-    return f"{len(groups)} {first.op} nodes per point{labels}"
+    return f"{len(groups)} {first.op} node{'s' if len(groups) > 1 else ''} per point{labels}"

@@ -1,0 +1,319 @@
+"""compile(..., backend="numpy"): array code equals the eager engine on models of every shape.
+
+A matrix product and numpy's sums add in another order than the engine's left-to-right chain,
+so results agree to rounding, not bit for bit: each value within 1e-12 relative to the largest
+gradient of its call (a gradient that is a sum cancelling to ~0 differs in absolute terms only).
+Where the engine raises, or its rules for zero gradients and infinities decide, the numpy code
+hands the call to the engine: the same error, the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_lite as tl
+from test_engine_ops import CASES
+from tinygrad_lite import Parameter, Value, data, losses, nn, optim
+
+pytest.importorskip("numpy")
+
+
+def eager(f, xs, params):
+    """f's value, input gradients and parameter gradients, run by the engine."""
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    leaves = [Value(x) for x in xs]
+    out = f(leaves)
+    out.backward()
+    grads = [p.grad for p in params]
+    for p, g in zip(params, saved):
+        p.grad = g
+    return out.data, [leaf.grad for leaf in leaves], grads
+
+
+def compiled_call(compiled, xs, params):
+    """The compiled function's value, input gradients and parameter gradients for this call."""
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    value, input_grads = compiled(xs)
+    grads = [p.grad for p in params]
+    for p, g in zip(params, saved):
+        p.grad = g
+    return value, input_grads, grads
+
+
+def assert_close(got, expected, tolerance=1e-12):
+    """Values and gradients equal within `tolerance`, relative to the largest gradient."""
+    value, input_grads, grads = got
+    e_value, e_input_grads, e_grads = expected
+    assert math.isclose(value, e_value, rel_tol=tolerance, abs_tol=1e-300), (value, e_value)
+    pairs = list(zip(grads, e_grads)) + list(zip(input_grads, e_input_grads))
+    scale = max([abs(e) for _, e in pairs] + [1e-300])
+    for g, e in pairs:
+        assert abs(g - e) <= tolerance * max(abs(g), abs(e), scale), (g, e)
+
+
+def numpy_compile(f, xs, **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to scalar code, no numpy warnings
+        compiled = tl.compile(f, xs, backend="numpy", **options)
+    assert compiled.backend == "numpy"
+    return compiled
+
+
+# ---------------------------------------------------------------- every op, batched
+
+
+@pytest.mark.parametrize("name, op, xs, expected", CASES, ids=[c[0] for c in CASES])
+def test_every_op_has_a_vectorised_form(name, op, xs, expected):
+    # One copy of the op per point, each scaled by a shared weight: the op's forward form and
+    # its rule run on arrays, and the weight's gradient is a sum over the points.
+    points, n = 5, len(xs)
+    weight = Parameter(0.75, label="w")
+
+    def f(v):
+        return Value.sum([op(*v[n * i:n * i + n]) * weight for i in range(points)])
+
+    at = [x * (1.0 + 0.01 * i) for i in range(points) for x in xs]
+    compiled = numpy_compile(f, at)
+    assert "points" in compiled.description
+    got = compiled_call(compiled, at, [weight])
+    assert compiled.eager_replays == 0, "the array code failed and the engine ran instead"
+    assert_close(got, eager(f, at, [weight]))
+
+
+# ---------------------------------------------------------------- models of every shape
+
+
+def micrograd_style(model: nn.MLP):
+    """The same network as `model`, evaluated with binary + and * and the built-in sum."""
+
+    def forward(x):
+        for layer in model.layers:
+            outs = []
+            for neuron in layer.neurons:
+                act = sum((wi * xi for wi, xi in zip(neuron.w, x)), neuron.b)
+                outs.append(neuron._activate(act) if neuron._activate is not None else act)
+            x = outs
+        return x[0]
+
+    return forward
+
+
+def loss_function(model, nin, points, loss, style, reduction, l2, rng):
+    """A training loss over `points` data points whose inputs are the function's arguments."""
+    forward = micrograd_style(model) if style == "binary ops" else model
+    signs = [rng.choice([-1.0, 1.0]) for _ in range(points)]
+    # softplus(z) for a 0 and softplus(-z) for a 1 are two shapes of subgraph: two batches,
+    # each of at least two points
+    bits = [float(i % 2) for i in range(points)]
+    targets = [rng.uniform(-1.0, 1.0) for _ in range(points)]
+
+    def f(v):
+        scores = [forward(v[nin * i:nin * i + nin]) for i in range(points)]
+        if loss == "mse":
+            total = losses.mse(scores, targets)
+        elif loss == "bce":
+            total = losses.binary_cross_entropy(scores, bits)
+        elif loss == "hinge":
+            total = losses.hinge(scores, signs)
+        elif loss == "mse + hinge":  # two sums over the same points
+            total = losses.mse(scores, targets) + losses.hinge(scores, signs)
+        else:  # micrograd's demo: the built-in sum of hinges, and a sum rather than a mean
+            total = sum((1 + -y * s).relu() for y, s in zip(signs, scores))
+        if reduction == "sum":
+            total = total * float(points)
+        if l2:
+            total = total + 1e-3 * losses.l2(model.parameters())
+        return total
+
+    return f
+
+
+models = st.fixed_dictionaries({
+    "nin": st.integers(1, 4),
+    "widths": st.lists(st.integers(1, 5), max_size=2).map(lambda hidden: hidden + [1]),
+    "activation": st.sampled_from(sorted(nn.ACTIVATIONS)),
+    "output_activation": st.sampled_from(["linear", "tanh", "sigmoid"]),
+    "loss": st.sampled_from(["mse", "bce", "hinge", "mse + hinge", "micrograd hinge"]),
+    "style": st.sampled_from(["nn", "binary ops"]),
+    "reduction": st.sampled_from(["mean", "sum"]),
+    "l2": st.booleans(),
+    "points": st.integers(4, 9),
+    "input_grads": st.booleans(),
+    "seed": st.integers(0, 10_000),
+})
+
+
+@settings(max_examples=60, deadline=None)
+@given(models)
+def test_random_models_and_losses_equal_the_eager_engine(spec):
+    rng = random.Random(spec["seed"])
+    model = nn.MLP(spec["nin"], spec["widths"], activation=spec["activation"],
+                   output_activation=spec["output_activation"], seed=spec["seed"])
+    f = loss_function(model, spec["nin"], spec["points"], spec["loss"], spec["style"], spec["reduction"], spec["l2"],
+                      rng)
+    params = model.parameters()
+    trace_at = [rng.uniform(-2.0, 2.0) for _ in range(spec["nin"] * spec["points"])]
+    compiled = numpy_compile(f, trace_at, input_grads=spec["input_grads"])
+    for xs in (trace_at, [rng.uniform(-2.0, 2.0) for _ in trace_at]):
+        value, input_grads, grads = compiled_call(compiled, xs, params)
+        e_value, e_input_grads, e_grads = eager(f, xs, params)
+        assert input_grads == [] if not spec["input_grads"] else len(input_grads) == len(xs)
+        assert_close((value, input_grads, grads), (e_value, e_input_grads if spec["input_grads"] else [], e_grads))
+    assert compiled.eager_replays == 0
+
+
+def moons_model(width=8, points=30):
+    X, y = data.make_moons(points, noise=0.1, seed=1)
+    model = nn.MLP(2, [width, width, 1], seed=3)
+    flat = [c for x in X for c in x]
+
+    def loss(v):
+        scores = [model(v[2 * i:2 * i + 2]) for i in range(points)]
+        return losses.hinge(scores, y) + 1e-4 * losses.l2(model.parameters())
+
+    return model, flat, loss
+
+
+def test_a_training_run_follows_the_eager_loss_curve():
+    curves = []
+    for backend in ("eager", "numpy"):
+        model, flat, loss = moons_model()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        step = numpy_compile(loss, flat, input_grads=False) if backend == "numpy" else None
+        curve = []
+        for _ in range(100):
+            opt.zero_grad()
+            if step is None:
+                out = loss([Value(x) for x in flat])
+                out.backward()
+                curve.append(out.data)
+            else:
+                curve.append(step(flat)[0])
+            opt.step()
+        curves.append(curve)
+    eager_curve, numpy_curve = curves
+    assert eager_curve[-1] < 0.5 * eager_curve[0]  # it learns
+    for a, b in zip(eager_curve, numpy_curve):
+        assert math.isclose(a, b, rel_tol=1e-9)
+
+
+def test_the_source_reads_as_matrix_calculus():
+    model, flat, loss = moons_model(width=4, points=10)
+    compiled = numpy_compile(loss, flat, input_grads=False)
+    source = compiled.source
+    assert "L0_z = x @ L0_w.T + L0_b" in source  # a layer is one matrix product
+    assert ".T @ " in source  # dW = dZ^T X
+    assert "# 4 linear nodes per point" in source  # each block says which scalar nodes it stands for
+    assert compiled.description.startswith("2 batch(es)") and "10 points" in compiled.description
+    assert "3 matrix product(s)" in compiled.description
+
+
+# ---------------------------------------------------------------- the engine's semantics
+
+
+def per_point(op, points=4):
+    weight = Parameter(0.5, label="w")
+    return (lambda v: Value.sum([op(v[i] * weight) for i in range(points)])), weight
+
+
+@pytest.mark.parametrize("op, bad_input", [
+    (lambda z: z.log(), -1.0),
+    (lambda z: 1.0 / z, 0.0),
+    (lambda z: z.exp(), 2000.0),
+    (lambda z: z ** 0.5, -3.0),
+    (lambda z: (z + 1.0) ** -1.0, -2.0),
+], ids=["log", "division", "exp overflow", "fractional power", "negative power"])
+def test_the_engines_errors_are_raised_with_its_types_and_messages(op, bad_input):
+    f, weight = per_point(op)
+    compiled = numpy_compile(f, [1.0, 2.0, 3.0, 4.0])
+    bad = [1.0, bad_input, 3.0, 4.0]
+    with pytest.raises(Exception) as expected:
+        eager(f, bad, [weight])
+    with pytest.raises(type(expected.value)) as got:
+        compiled(bad)
+    assert str(got.value) == str(expected.value)
+    assert compiled.eager_replays == 1
+    assert compiled_call(compiled, [1.5, 2.0, 3.0, 4.0], [weight])[0] == pytest.approx(eager(f, [1.5, 2.0, 3.0, 4.0],
+                                                                                             [weight])[0])
+
+
+@pytest.mark.parametrize("z", [-1000.0, 1000.0])
+def test_sigmoid_softplus_and_cross_entropy_are_stable_at_extremes(z):
+    weight = Parameter(1.0, label="w")
+
+    def f(v):
+        def logits():
+            return [v[i] * weight for i in range(4)]
+
+        return (losses.binary_cross_entropy(logits(), [1.0, 0.0, 1.0, 0.0])
+                + Value.sum([x.sigmoid() + x.softplus() for x in logits()]))
+
+    xs = [z, -z, z / 2, 0.5]
+    compiled = numpy_compile(f, [0.1, 0.2, 0.3, 0.4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = compiled_call(compiled, xs, [weight])
+    assert compiled.eager_replays == 0
+    assert_close(got, eager(f, xs, [weight]))
+
+
+@pytest.mark.parametrize("special", [math.inf, -math.inf, math.nan])
+def test_infinite_and_nan_data_give_the_engines_results(special):
+    model, flat, loss = moons_model(width=3, points=5)
+    compiled = numpy_compile(loss, flat)
+    xs = list(flat)
+    xs[3] = special
+    got = compiled_call(compiled, xs, model.parameters())
+    expected = eager(loss, xs, model.parameters())
+    for a, b in zip([got[0]] + got[1] + got[2], [expected[0]] + expected[1] + expected[2]):
+        assert a == b or (a != a and b != b), (a, b)
+
+
+def test_parameters_are_read_live_and_gradients_accumulate():
+    model, flat, loss = moons_model(width=3, points=6)
+    compiled = numpy_compile(loss, flat, input_grads=False)
+    params = model.parameters()
+    for p in params:
+        p.data *= 1.5
+    first = compiled_call(compiled, flat, params)
+    assert_close(first, eager(loss, flat, params)[:1] + ([],) + eager(loss, flat, params)[2:])
+    for p in params:
+        p.grad = 1.0
+    compiled(flat)
+    assert all(math.isclose(p.grad, 1.0 + g, rel_tol=1e-12) for p, g in zip(params, first[2]))
+
+
+def test_check_mode_compares_with_the_engine_on_every_call():
+    model, flat, loss = moons_model(width=3, points=6)
+    compiled = numpy_compile(loss, flat, check=True)
+    value, _ = compiled(flat)
+    assert value == pytest.approx(eager(loss, flat, model.parameters())[0], rel=1e-12)
+
+
+def test_a_graph_with_nothing_repeated_falls_back_to_scalar_code_with_a_warning():
+    with pytest.warns(UserWarning, match="nothing to vectorise"):
+        compiled = tl.compile(lambda v: (v[0] * v[1]).tanh(), [0.5, 2.0], backend="numpy")
+    assert compiled.backend == "python"
+    assert compiled([0.5, 2.0])[1] == eager(lambda v: (v[0] * v[1]).tanh(), [0.5, 2.0], [])[1]
+
+
+def test_an_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend must be 'python' or 'numpy', got 'torch'"):
+        tl.compile(lambda v: v[0] * 2, [1.0], backend="torch")
+
+
+def test_without_numpy_the_error_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now raises ImportError
+    with pytest.raises(ImportError, match=r'pip install "tinygrad_lite\[fast\]"'):
+        tl.compile(lambda v: Value.sum([x * 2 for x in v]), [1.0, 2.0], backend="numpy")
