@@ -102,11 +102,6 @@ def _backward_templates(rule: Callable, n_inputs: int) -> tuple[tuple[int, str, 
     return tuple((c.input, symbolic.to_python(c.term), c.sign) for c in symbolic.trace_rule(rule, n_inputs))
 
 
-@functools.lru_cache(maxsize=None)
-def _note(rule: Callable) -> str:
-    return symbolic.derivative_note(rule)
-
-
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _TAKEN_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"inputs", "params", "compiled"}
 
@@ -560,7 +555,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
             known.pop(child, None)  # no longer a constant: it has a variable's contribution now
         if not block:
             continue
-        block[0] += f"  # {node.op}: {_note(rule)}"
+        block[0] += f"  # {node.op}: {symbolic.derivative_note(rule)}"
         guard = g if guarded else None
         if guard is not None and blocks and blocks[-1][0] == guard:  # the same test as the block before
             blocks[-1][1].extend(block)

@@ -474,10 +474,10 @@ class _Writer:
             j, shape = column
             if name is None:
                 name = self.grad[key] = "g_" + base
-                self.backward.append(f"{name} = np.zeros({shape})")
+                self.backward.append(f"{name} = np.zeros({shape})  # the gradient of a block, a column at a time")
                 self.owned.add(name)
             elif name not in self.owned:
-                self.backward.append(f"{name} = {name}.copy()")
+                self.backward.append(f"{name} = {name}.copy()  # another gradient's array: not changed in place")
                 self.owned.add(name)
             self.backward.append(f"{name}[:, {j}] += {term}")
         elif name is None:
@@ -514,6 +514,13 @@ class _Writer:
             self.backward.append(f"{target}[{position}] {'+=' if sign > 0 else '-='} {term}")
         else:
             self.add_grad(node, self.value_of[node], term, sign)
+
+    def annotate(self, start: int, comment: str) -> None:
+        """Put `comment` on the first backward line written since `start` that has none yet."""
+        for i in range(start, len(self.backward)):
+            if "  # " not in self.backward[i]:
+                self.backward[i] += f"  # {comment}"
+                return
 
     def scatter(self, target: str, index, term: str) -> None:
         """target[index] += term; with repeated indices each one added (np.add.at)."""
@@ -598,8 +605,10 @@ class _Writer:
             for t in node.inputs:
                 if t not in batched:
                     self.contribute(None, t, g, 1, False)
+            start = len(self.backward)
             for batch in self._batches_under(node):
                 self.contribute(batch, batch.terms[0], f"np.full({batch.size}, {g})", 1, True)
+            self.annotate(start, _rule_note(node))
             return
         self._rule_backward(None, node, [self.scalar(c) for c in node.inputs], self.value_of[node], g,
                             _const(node._constant), False)
@@ -609,9 +618,11 @@ class _Writer:
         """The node's rule, traced on symbols and printed with these names: its contributions."""
         values = {"{g}": symbolic.name(g), "{out}": symbolic.name(out), "{c}": constant}
         values.update({f"{{{i}}}": symbolic.name(a) for i, a in enumerate(args)})
+        start = len(self.backward)
         for contribution in symbolic.trace_rule(node._backward_rule, len(args)):
             term = _print(symbolic.fold(symbolic.substitute(contribution.term, values)), numpy)
             self.contribute(batch, node.inputs[contribution.input], term, contribution.sign, numpy)
+        self.annotate(start, _rule_note(node))
 
     # ---------------------------------------------------------------- groups
 
@@ -664,9 +675,11 @@ class _Writer:
         source = self.item_name[id(item.source)]
         values = {"{g}": symbolic.name(g), "{out}": symbolic.name(self.item_name[id(item)]),
                   "{0}": symbolic.name(source), "{c}": _const_source(self.gen.constant(item.groups[0]))}
+        start = len(self.backward)
         for contribution in symbolic.trace_rule(node._backward_rule, 1):
             term = _print(symbolic.fold(symbolic.substitute(contribution.term, values)), True)
             self.add_grad(id(item.source), source, term, contribution.sign)
+        self.annotate(start, _rule_note(node))
 
     # ---------------------------------------------------------------- matrix products: a layer
 
@@ -733,7 +746,8 @@ class _Writer:
         weights = self.matmul_weights[id(item)]
         xs = linears[0].xs
         if any(m in gen.needs_grad for x_group in xs for m in x_group.members):
-            dx = f"{g} @ {weights}"  # dX = dZ W: each input's g * w, summed over the neurons
+            start = len(self.backward)
+            dx = f"{g} @ {weights}"
             if how == "block":
                 self.add_grad(id(source), x, dx, 1)
             else:
@@ -744,8 +758,10 @@ class _Writer:
                 else:
                     for k, x_group in enumerate(xs):
                         self.contribute(batch, x_group.members[0], f"{temporary}[:, {k}]", 1, True)
+            self.annotate(start, "linear: d/dx_i = g * w_i, summed over the neurons: dX = dZ W")
         if any(w in gen.needs_grad for lin in linears for w in lin.weights):
-            dw = f"{g}.T @ {x}"  # dW = dZ^T X: each weight's g * x, summed over the points
+            start = len(self.backward)
+            dw = f"{g}.T @ {x}"
             if all(w in gen.param_index for lin in linears for w in lin.weights):
                 self.scatter("GP", gen.np.array([[gen.param_index[w] for w in lin.weights] for lin in linears]), dw)
             else:
@@ -754,8 +770,10 @@ class _Writer:
                 for j, lin in enumerate(linears):
                     for k, w in enumerate(lin.weights):
                         self.contribute(None, w, f"{temporary}[{j}, {k}]", 1, False)
+            self.annotate(start, "linear: d/dw_i = g * x_i, summed over the points: dW = dZ^T X")
         if any(b in gen.needs_grad for lin in linears for b in lin.bias):
-            db = f"{g}.sum(axis=0)"  # each bias's g, summed over the points
+            start = len(self.backward)
+            db = f"{g}.sum(axis=0)"
             if all(len(lin.bias) == 1 and lin.bias[0] in gen.param_index for lin in linears):
                 self.scatter("GP", gen.np.array([gen.param_index[lin.bias[0]] for lin in linears]), db)
             else:
@@ -764,10 +782,17 @@ class _Writer:
                 for j, lin in enumerate(linears):
                     for b in lin.bias:
                         self.contribute(None, b, f"{temporary}[{j}]", 1, False)
+            self.annotate(start, "linear: d/db = g, summed over the points: the column sums of dZ")
 
 
 class NotFinite(ArithmeticError):
     """Raised by generated numpy code when a result is not finite: the call is replayed eagerly."""
+
+
+def _rule_note(node: Value) -> str:
+    """The op and its rule's own derivative comment, for the first line of its backward."""
+    note = symbolic.derivative_note(node._backward_rule)
+    return f"{node.op}: {note}" if note else node.op
 
 
 def _const(constant: float | None) -> symbolic.Expr:

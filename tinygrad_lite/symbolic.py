@@ -283,8 +283,10 @@ def trace_function(function: Callable, n_args: int) -> Expr:
     return _expr(symbolic(*(name(f"{{{i}}}") for i in range(n_args))))
 
 
+@functools.lru_cache(maxsize=None)
 def derivative_note(rule: Callable) -> str:
-    """The rule's own comment (`# d tanh(z)/dz = 1 - a**2 ...`), for a comment in generated code."""
+    """The rule's own comment (`# d tanh(z)/dz = 1 - a**2 ...`), for a comment in generated code.
+    Read from the source once per rule (generators ask for it once per node)."""
     import inspect
 
     try:
