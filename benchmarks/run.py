@@ -172,7 +172,7 @@ def run(args) -> None:
 
 def report(rows: list[Row]) -> None:
     print()
-    print(f"{'workload':<9}{'engine':<32}{'median s':>11}{'vs micrograd':>14}{'peak MB*':>10}{'bytes/op':>10}")
+    print(f"{'workload':<9}{'engine':<32}{'median s':>12}{'vs micrograd':>14}{'peak MB*':>10}{'bytes/op':>10}")
     for workload in ("W1", "W2", "W3"):
         group = [r for r in rows if r.workload == workload]
         if not group:
@@ -184,7 +184,7 @@ def report(rows: list[Row]) -> None:
             peak = f"{r.peak / 1e6:.1f}" if r.peak is not None else "n/a"
             # W1's graphs differ in shape between engines (n-ary neurons here): per op means little
             per_op = f"{r.peak / r.small_ops:.0f}" if r.peak is not None and workload != "W1" else "n/a"
-            print(f"{workload:<9}{r.engine:<32}{median:>11.4f}{ratio:>14}{peak:>10}{per_op:>10}")
+            print(f"{workload:<9}{r.engine:<32}{median:>12.6f}{ratio:>14}{peak:>10}{per_op:>10}")
     print("* peak MB of the memory run: full size for W1, a tenth of the size for W2 and W3")
     check_agreement(rows)
 

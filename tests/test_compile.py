@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import warnings
 
@@ -318,3 +319,20 @@ def test_gradients_known_when_generating_are_worked_out_in_the_code():
     for xs in ([2.0, -3.0], [0.0, 0.0], [math.inf, 1.0]):
         assert [same(a, b) for a, b in zip(compiled(xs)[1], eager(lambda v: ((v[0] * v[1]).tanh() * 0.5 + v[0] * 2.0)
                                                                  * 0.01, xs)[1])] == [True, True]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_compile_pauses_the_cycle_collector_while_tracing_and_restores_it(enabled):
+    seen = []
+
+    def f(v):
+        seen.append(gc.isenabled())
+        return v[0] * 2.0
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        tl.compile(f, [1.0])
+        assert seen == [False] and gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
