@@ -85,7 +85,7 @@ def test_every_op_has_a_vectorised_form(name, op, xs, expected):
 
     at = [x * (1.0 + 0.01 * i) for i in range(points) for x in xs]
     compiled = numpy_compile(f, at)
-    assert "points" in compiled.description
+    assert f"{points} copies of a" in compiled.description
     got = compiled_call(compiled, at, [weight])
     assert compiled.eager_replays == 0, "the array code failed and the engine ran instead"
     assert_close(got, eager(f, at, [weight]))
@@ -215,7 +215,8 @@ def test_the_source_reads_as_matrix_calculus():
     assert "L0_z = x @ L0_w.T + L0_b" in source  # a layer is one matrix product
     assert ".T @ " in source  # dW = dZ^T X
     assert "# 4 linear nodes per point" in source  # each block says which scalar nodes it stands for
-    assert compiled.description.startswith("2 batch(es)") and "10 points" in compiled.description
+    # the data points' batch and the L2 penalty's (a p * p per parameter)
+    assert compiled.description.startswith("2 batch(es)") and "10 copies of a" in compiled.description
     assert "3 matrix product(s)" in compiled.description
 
 
@@ -317,3 +318,17 @@ def test_without_numpy_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now raises ImportError
     with pytest.raises(ImportError, match=r'pip install "tinygrad_lite\[fast\]"'):
         tl.compile(lambda v: Value.sum([x * 2 for x in v]), [1.0, 2.0], backend="numpy")
+
+
+def test_relu_and_leaky_relu_at_exactly_zero_follow_the_engine():
+    # d relu/dz at 0 is 0 and d leaky_relu/dz at 0 is the slope, for +0.0 and -0.0 alike
+    weight = Parameter(1.0, label="w")
+
+    def f(v):
+        return Value.sum([(x * weight).relu() + (x * weight).leaky_relu(0.2) for x in v])
+
+    xs = [0.0, -0.0, 1.0, -1.0]
+    compiled = numpy_compile(f, [0.5, 0.25, 1.0, -1.0])
+    got = compiled_call(compiled, xs, [weight])
+    expected = eager(f, xs, [weight])
+    assert got == expected and compiled.eager_replays == 0

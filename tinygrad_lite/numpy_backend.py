@@ -76,7 +76,8 @@ class Plan:
     def __str__(self) -> str:
         if not self.batches:
             return "nothing batched"
-        parts = [f"{len(self.batches)} batch(es): " + ", ".join(f"{b} points x {g} groups" for b, g in self.batches)]
+        parts = [f"{len(self.batches)} batch(es): "
+                 + ", ".join(f"{b} copies of a {g}-node subgraph" for b, g in self.batches)]
         parts.append(f"{self.matrix_products} matrix product(s)")
         parts.append(f"{self.scalar_nodes} of {self.nodes} nodes left as scalar code")
         return "; ".join(parts)
