@@ -332,3 +332,21 @@ def test_relu_and_leaky_relu_at_exactly_zero_follow_the_engine():
     got = compiled_call(compiled, xs, [weight])
     expected = eager(f, xs, [weight])
     assert got == expected and compiled.eager_replays == 0
+
+
+def test_subgraphs_read_by_batches_that_do_not_line_up_stay_scalar_and_correct():
+    # Binary cross-entropy makes two batches (a 0 and a 1 are two shapes of subgraph); the
+    # same logits read again by a sum over all points cannot be one array for both: those
+    # nodes stay scalar code (here, all of them), and the results are still the engine's.
+    weight = Parameter(0.5, label="w")
+
+    def f(v):
+        logits = [v[i] * weight for i in range(6)]
+        return (losses.binary_cross_entropy(logits, [1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+                + Value.sum([z.tanh() for z in logits]))
+
+    xs = [0.3, -1.2, 2.0, 0.7, -0.4, 1.1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = tl.compile(f, xs, backend="numpy")
+    assert_close(compiled_call(compiled, xs, [weight]), eager(f, xs, [weight]))

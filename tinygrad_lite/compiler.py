@@ -169,7 +169,7 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return (f"CompiledFunction({self.n_inputs} inputs, {len(self.params)} params, {self.num_nodes} nodes, "
-                f"{self.source.count(chr(10))} lines)")
+                f"{self.source.count(chr(10))} lines, backend={self.backend!r})")
 
     def __call__(self, inputs: Sequence[float]) -> tuple[float, list[float]]:
         """Run forward and backward on `inputs`; add the parameters' gradients to their .grad.
