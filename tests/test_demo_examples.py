@@ -57,3 +57,14 @@ def test_activation_table_matches_the_lecture(capsys):
     activation_derivatives.print_table()
     table = capsys.readouterr().out
     assert "0.25" in table and "4.53958e-05" in table and "8.24461e-09" in table
+
+
+def test_the_matrix_calculus_example_prints_matrix_code_and_agrees_with_eager():
+    pytest.importorskip("numpy")
+    script = os.path.join(ROOT, "examples", "matrix_calculus.py")
+    result = subprocess.run([sys.executable, script, "--points", "10", "--width", "3", "--steps", "5"],
+                            capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ".T @ x  # linear: d/dw_i = g * x_i, summed over the points: dW = dZ^T X" in result.stdout
+    worst = float(result.stdout.split("eager engine's to ")[1].split(" ")[0])
+    assert worst < 1e-12
