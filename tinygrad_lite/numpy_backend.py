@@ -114,7 +114,6 @@ class _Item:
         self.groups = groups or []
         self.linears = linears or []
         self.source: _Item | None = None  # a block op's input: the block it reads
-        self.name = ""
 
     def __lt__(self, other: _Item) -> bool:
         return self.position < other.position
@@ -164,7 +163,6 @@ class _Generator:
         self.linear: dict[Group, _Linear] = {}
         self.absorbed: dict[Group, _Linear] = {}
         self.column: dict[Group, tuple[_Item, int]] = {}  # groups computed as a column of a block
-        self.item_of_group: dict[Group, _Item] = {}
         if merge:
             self._find_linears()
 
@@ -255,16 +253,12 @@ class _Generator:
                     continue
                 item = _Item("group", self.position[group.node], groups=[group])
                 items.append(item)
-                self.item_of_group[group] = item
             for linears in buckets.values():
                 item = _Item("matmul", min(self.position[lin.group.node] for lin in linears), linears=linears,
                              groups=[lin.group for lin in linears])
                 items.append(item)
                 for j, lin in enumerate(linears):
-                    self.item_of_group[lin.group] = item
                     self.column[lin.group] = (item, j)
-                    for product in lin.absorbed:
-                        self.item_of_group[product] = item
         items = self._merge_blocks(items)
         for item in items:
             for group in item.groups:
@@ -310,7 +304,6 @@ class _Generator:
                 gone = {id(i) for _, i in members}
                 items = [i for i in items if id(i) not in gone] + [new]
                 for j, (_, old) in enumerate(members):
-                    self.item_of_group[old.groups[0]] = new
                     self.column[old.groups[0]] = (new, j)
                 merged = True
             if not merged:
