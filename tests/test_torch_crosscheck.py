@@ -77,3 +77,43 @@ def test_kink_conventions_match_pytorch(z):
         a = Value(z)
         getattr(a, name)().backward()
         assert a.grad == t.grad.item(), (name, z)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu"])
+def test_a_step_compiled_for_numpy_matches_pytorch_vectorised(activation):
+    # The same MLP step as a PyTorch user writes it with matrices: the loss and every weight's
+    # gradient, against compile(..., backend="numpy") (summation orders differ: to 1e-12).
+    pytest.importorskip("numpy")
+    import tinygrad_lite as tl
+    from tinygrad_lite import data, losses, nn
+
+    X, y = data.make_moons(30, noise=0.1, seed=2)
+    model = nn.MLP(2, [6, 5, 1], activation=activation, seed=4)
+    flat = [c for x in X for c in x]
+
+    def loss(v):
+        scores = [model(v[2 * i:2 * i + 2]) for i in range(len(X))]
+        return losses.hinge(scores, y) + 1e-3 * losses.l2(model.parameters())
+
+    step = tl.compile(loss, flat, input_grads=False, backend="numpy")
+    value, _ = step(flat)
+
+    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+           "leaky_relu": lambda t: _torch_leaky(t, 0.01)}[activation]
+    weights = [(torch.tensor([[p.data for p in n.w] for n in layer.neurons], dtype=torch.float64, requires_grad=True),
+                torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64, requires_grad=True))
+               for layer in model.layers]
+    h = torch.tensor(X, dtype=torch.float64)
+    for i, (W, b) in enumerate(weights):
+        h = h @ W.T + b
+        if i < len(weights) - 1:
+            h = act(h)
+    t_loss = (1 - torch.tensor(y, dtype=torch.float64) * h[:, 0]).relu().mean()
+    t_loss = t_loss + 1e-3 * sum((W * W).sum() + (b * b).sum() for W, b in weights)
+    t_loss.backward()
+
+    assert math.isclose(value, t_loss.item(), rel_tol=1e-12)
+    theirs = [g for W, b in weights for row, gb in zip(W.grad.tolist(), b.grad.tolist()) for g in row + [gb]]
+    ours = [p.grad for p in model.parameters()]
+    scale = max(abs(g) for g in theirs)
+    assert all(abs(a - b) <= 1e-12 * scale for a, b in zip(ours, theirs))

@@ -8,7 +8,7 @@
 
 Modules: engine (Value), gradient_check (gradcheck), nn, losses, optim, data, viz (Graphviz
 drawings, the only one needing the graphviz package, imported on first use), compiler
-(`compile`: straight-line replay).
+(`compile`: straight-line replay, or numpy array code with backend="numpy").
 """
 
 from __future__ import annotations
