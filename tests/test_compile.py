@@ -336,3 +336,11 @@ def test_compile_pauses_the_cycle_collector_while_tracing_and_restores_it(enable
         assert seen == [False] and gc.isenabled() == enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_an_input_gradient_of_negative_zero_is_returned_as_the_engine_leaves_it():
+    # d(x0 * x1)/dx0 = x1 = -0.0: the engine adds it to a leaf's 0.0 and gets 0.0
+    step = tl.compile(lambda v: v[0] * v[1], [1.0, 1.0])
+    _, grads = step([2.0, -0.0])
+    _, expected = eager(lambda v: v[0] * v[1], [2.0, -0.0])
+    assert [math.copysign(1.0, g) for g in grads] == [math.copysign(1.0, g) for g in expected] == [1.0, 1.0]

@@ -585,7 +585,11 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         prologue.append(f"    {', '.join(param_names)}, = params")
     body = ["    # forward: one line per node"] + forward
     body += ["    # backward: the chain rule, one line per gradient contribution"] + backward
-    input_grads_src = ", ".join(grad_expr(leaf) for leaf in leaves) if input_grads else ""
+    # An input's gradient is returned as the engine leaves it: 0.0 plus its contributions. The
+    # code assigns a first contribution instead of adding it to 0.0, and the two differ only for
+    # a gradient of -0.0, which 0.0 + turns into 0.0 as the engine's accumulation does.
+    input_grads_src = ", ".join(f"0.0 + {grad_of[leaf]}" if leaf in grad_of else "0.0"
+                                for leaf in leaves) if input_grads else ""
     param_grads_src = ", ".join(grad_expr(p) for p in params)
     epilogue = [f"    return {source_of[out]}, ({input_grads_src}{',' if leaves and input_grads else ''}), "
                 f"({param_grads_src}{',' if params else ''})"]
