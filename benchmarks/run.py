@@ -12,10 +12,11 @@ Between timed runs an untimed gc.collect() clears the previous engine's garbage,
 pays for another's (this favours micrograd, whose graphs are cycles).
 
 A step that takes well under a millisecond (compiled and numpy replay, PyTorch vectorised)
-is timed as FAST_STEPS consecutive steps per sample, divided: a training loop's steady state.
-One such step alone, right after a collection and a peer's run, measures cold caches and the
-timer more than the step. Every step's loss is kept, so the agreement check still compares
-the first steps with micrograd's, step by step.
+is preceded by an untimed warm-up call that leaves the model as it was (forward and backward,
+no update): timed alone right after a collection and a peer's run, such a step measures cold
+caches more than itself. Every engine times the same steps of the same training run: replay
+skips the backward of inactive relus, so later steps of a run cost less than the first ones
+and timing extra steps would flatter it.
 
 Peak memory comes from separate, untimed runs under tracemalloc at a tenth of the size for W2
 and W3 (tracemalloc slows allocation a hundredfold), reported per op; Python allocations
@@ -41,21 +42,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import workloads as W  # noqa: E402
 
 
-FAST_STEPS = 20
-
-
-def timed(fn) -> tuple[float, object]:
+def timed(fn, warm=None) -> tuple[float, object]:
     gc.collect()
+    if warm is not None:
+        warm()
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
     gc.collect()
     return seconds, result
-
-
-def steps(fn, n: int):
-    """fn run n times in a row: the list of its results (one timed sample of a fast row)."""
-    return lambda: [fn() for _ in range(n)]
 
 
 def peak_bytes(fn) -> int:
@@ -71,9 +66,9 @@ def peak_bytes(fn) -> int:
 
 class Row:
     def __init__(self, workload: str, engine: str, fn, ops: int, traced: bool = True, small=None, small_ops=None,
-                 repeat: int = 1):
+                 warm=None):
         self.workload, self.engine, self.fn, self.ops, self.traced = workload, engine, fn, ops, traced
-        self.repeat = repeat  # calls of fn per timed sample (see FAST_STEPS)
+        self.warm = warm  # an untimed call before each timed one (see the module docstring)
         # the smaller run measured for memory, and its number of ops
         self.small, self.small_ops = (small or fn), (small_ops or ops)
         self.times: list[float] = []
@@ -98,28 +93,30 @@ def build_rows(only: set[str], quick: bool) -> list[Row]:
         print(f"W1 compile: {compile_seconds:.2f}s for {compiled.compiled.num_nodes} nodes "
               f"({compiled.compiled.source.count(chr(10))} lines); peak memory while compiling "
               f"{compile_peak / 1e6:.0f} MB (tracemalloc)", flush=True)
-        rows.append(Row("W1", "tinygrad_lite compiled", compiled.step, w1_ops, traced=False, repeat=FAST_STEPS))
+        rows.append(Row("W1", "tinygrad_lite compiled", compiled.step, w1_ops, traced=False, warm=compiled.warm))
         rows.append(Row("W1", "tinygrad_lite binary ops", W.ours_micrograd_style_w1().step, w1_ops))
         start = time.perf_counter()
         binary_compiled = W.CompiledMicrogradStyleW1()
         print(f"W1 binary ops compile: {time.perf_counter() - start:.2f}s for {binary_compiled.compiled.num_nodes} "
               f"nodes ({binary_compiled.compiled.source.count(chr(10))} lines)", flush=True)
         rows.append(Row("W1", "tinygrad_lite binary, compiled", binary_compiled.step, w1_ops, traced=False,
-                        repeat=FAST_STEPS))
+                        warm=binary_compiled.warm))
         if W.importable("numpy"):
             for name, make in (("numpy", W.CompiledW1), ("binary, numpy", W.CompiledMicrogradStyleW1)):
                 start = time.perf_counter()
                 vectorised = make(backend="numpy")
                 print(f"W1 {name} compile: {time.perf_counter() - start:.2f}s ({vectorised.compiled.description})",
                       flush=True)
-                rows.append(Row("W1", f"tinygrad_lite {name}", vectorised.step, w1_ops, traced=False, repeat=FAST_STEPS))
+                rows.append(Row("W1", f"tinygrad_lite {name}", vectorised.step, w1_ops, traced=False,
+                                warm=vectorised.warm))
         else:
             print("note: numpy is not installed (pip install numpy): the numpy backend's rows skipped", file=sys.stderr)
         if have_micrograd:
             rows.append(Row("W1", "micrograd 0.1.0", W.micrograd_w1().step, w1_ops))
         if have_torch:
             rows.append(Row("W1", "torch scalar", W.TorchScalarW1().step, w1_ops, traced=False))
-            rows.append(Row("W1", "torch vectorised", W.TorchVectorW1().step, w1_ops, traced=False, repeat=FAST_STEPS))
+            torch_vector = W.TorchVectorW1()
+            rows.append(Row("W1", "torch vectorised", torch_vector.step, w1_ops, traced=False, warm=torch_vector.warm))
     if "W2" in only:
         ops, small = 3 * W.CHAIN, W.CHAIN // 10
         rows.append(Row("W2", "tinygrad_lite eager", W.ours_w2, ops, small=lambda: W.ours_w2(small), small_ops=3 * small))
@@ -158,9 +155,9 @@ def run(args) -> None:
         group = [r for r in rows if r.workload == workload]
         for round_ in range(repeats[workload] if group else 0):
             for row in group:
-                seconds, results = timed(steps(row.fn, row.repeat))
-                row.times.append(seconds / row.repeat)
-                row.results.extend(results)
+                seconds, result = timed(row.fn, row.warm)
+                row.times.append(seconds)
+                row.results.append(result)
             print(f"  {workload} round {round_ + 1}: " + ", ".join(f"{r.engine} {r.times[-1]:.4f}s" for r in group),
                   file=sys.stderr, flush=True)
     if not args.no_memory:

@@ -87,6 +87,10 @@ class CompiledW1(OursW1):
         self.opt.step()
         return loss
 
+    def warm(self) -> None:
+        """A replay that changes no weight (the gradients it adds are cleared by the next step)."""
+        self.compiled(self.flat)
+
 
 def deep_chain(make_value, chain: int = CHAIN) -> float:
     """W2 for any engine whose Values are made by `make_value`: returns d x_end / d x_0."""
@@ -226,6 +230,10 @@ class CompiledMicrogradStyleW1(MicrogradStyleW1):
             p.data -= W1_LR * p.grad
         return loss
 
+    def warm(self) -> None:
+        """A replay that changes no weight (the gradients it adds are cleared by the next step)."""
+        self.compiled(self.flat)
+
 
 def micrograd_w1() -> MicrogradStyleW1:
     return MicrogradStyleW1(_micrograd_value(), "micrograd 0.1.0")
@@ -315,8 +323,7 @@ class TorchVectorW1:
             b = torch.tensor([ws[-1] for ws in layer], dtype=torch.float64, requires_grad=True)
             self.params += [W, b]
 
-    def step(self) -> float:
-        torch = self.torch
+    def loss(self):
         h = self.X
         n_layers = len(self.params) // 2
         for i in range(n_layers):
@@ -325,8 +332,14 @@ class TorchVectorW1:
             if i < n_layers - 1:
                 h = h.relu()
         scores = h[:, 0]
-        loss = (1 - self.y * scores).relu().mean() + W1_ALPHA * sum((p * p).sum() for p in self.params)
-        return _torch_sgd_step(torch, self.params, loss)
+        return (1 - self.y * scores).relu().mean() + W1_ALPHA * sum((p * p).sum() for p in self.params)
+
+    def step(self) -> float:
+        return _torch_sgd_step(self.torch, self.params, self.loss())
+
+    def warm(self) -> None:
+        """Forward and backward with no update (the next step clears the gradients)."""
+        self.loss().backward()
 
 
 def torch_scalar_w2() -> float:
