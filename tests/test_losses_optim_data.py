@@ -161,3 +161,14 @@ def test_datasets_seeded_balanced_and_labelled(make):
         make(1)
     with pytest.raises(ValueError, match="noise"):
         make(10, noise=-1)
+
+
+def test_a_step_whose_values_only_sum_past_the_float_range_is_taken():
+    # The finite check adds the new values up first; an overflowing sum of finite values must
+    # not refuse the step.
+    params = [Value(1.5e308), Value(1.5e308)]
+    for p in params:
+        p.grad = 1.0
+    opt = optim.SGD(params, lr=0.5)
+    opt.step()
+    assert [p.data for p in params] == [1.5e308 - 0.5, 1.5e308 - 0.5] and opt.steps == 1

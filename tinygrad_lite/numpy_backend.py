@@ -31,6 +31,7 @@ with its rules for zero gradients and infinities.
 from __future__ import annotations
 
 import heapq
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -538,19 +539,22 @@ class _Writer:
             getattr(self, "_backward_" + item.kind)(item)
         plan = Plan([(b.size, len(b.groups)) for b in gen.batches], sum(1 for i in items if i.kind == "matmul"),
                     sum(1 for i in items if i.kind == "scalar"), len(gen.order))
+        grads = ["GP", "GX"] if gen.input_grads else ["GP"]
         body = ["xs = np.array(inputs, dtype=float)", "P = np.array(params, dtype=float)",
-                f"GP = np.zeros({gen.n_params})", f"GX = np.zeros({gen.n_inputs})",
-                "with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
-                "    # forward: a line per group of nodes (one per point), a matrix product per layer"]
+                f"GP = np.zeros({gen.n_params})"] + ([f"GX = np.zeros({gen.n_inputs})"] if gen.input_grads else [])
+        body += ["with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
+                 "    # forward: a line per group of nodes (one per point), a matrix product per layer"]
         body += ["    " + line for line in self.forward]
         body += ["    # backward: each group's own rule, on arrays"] + ["    " + line for line in self.backward]
-        body += [f"value = {self.value_of[out]}",
-                 "if not (np.isfinite(value) and np.isfinite(GP).all() and np.isfinite(GX).all()):",
-                 "    raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
+        body += [f"    value = {self.value_of[out]}",
+                 # One sum, finite only if every term is; inf - inf in it traps like any other
+                 # invalid operation here, and a sum of finite terms that overflows only costs a replay.
+                 f"    if not _isfinite(value + {' + '.join(g + '.sum()' for g in grads)}):",
+                 "        raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
                  f"return float(value), {'GX.tolist()' if gen.input_grads else '[]'}, GP.tolist()"]
         source = "def compiled(inputs, params):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(symbolic.numpy_namespace(), **gen.namespace)
-        namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"))
+        namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"), _isfinite=math.isfinite)
         return [source], namespace, plan
 
     def _sum_lines(self, name: str, terms: list[str], comment: str) -> None:

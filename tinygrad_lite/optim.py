@@ -52,11 +52,13 @@ class Optimizer:
         written only if every one is finite, so a refused step leaves the model, the momentum
         or moment buffers and the step count exactly as they were.
         """
-        if self.check_finite:
-            self._check_gradients()
         step = self.steps + 1
         new_values, new_state = self._propose(step)
-        if self.check_finite:
+        # A non-finite gradient makes a non-finite new value (lr > 0), and a sum is finite only
+        # if every term is: one sum checks the common case; the loops below say which (gradients
+        # first), or find nothing when only the sum overflowed.
+        if self.check_finite and not math.isfinite(sum(new_values)):
+            self._check_gradients()
             self._check_values(new_values, step)
         for p, value in zip(self.params, new_values):
             p.data = value
@@ -72,8 +74,6 @@ class Optimizer:
         raise NotImplementedError
 
     def _check_gradients(self) -> None:
-        if math.isfinite(sum([p.grad for p in self.params])):
-            return  # a sum is finite only if every term is (an overflowing sum is looked at term by term)
         for i, p in enumerate(self.params):
             if not math.isfinite(p.grad):
                 raise FloatingPointError(
@@ -82,8 +82,6 @@ class Optimizer:
                 )
 
     def _check_values(self, values: list[float], step: int) -> None:
-        if math.isfinite(sum(values)):
-            return  # every value is finite (see _check_gradients)
         for i, (p, value) in enumerate(zip(self.params, values)):
             if not math.isfinite(value):
                 raise FloatingPointError(
