@@ -367,3 +367,10 @@ def test_opposite_infinities_in_value_and_gradients_raise_no_numpy_warning():
         warnings.simplefilter("error")
         got = compiled_call(compiled, xs, [weight])
     assert got == eager(f, xs, [weight])
+
+
+def test_the_fallback_warning_points_at_the_callers_line():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tl.compile(lambda v: v[0] * 2.0, [1.0], backend="numpy")
+    assert caught and caught[0].filename == __file__

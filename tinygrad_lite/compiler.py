@@ -317,39 +317,50 @@ def compile(
         if not isinstance(out, Value):
             raise TypeError(f"compile: f must return a Value, got {type(out).__name__}")
         order = topological_order(out)
-        param_list: list[Value] = []
-        known: set[Value] = set()
-        for i, p in enumerate(params if params is not None else []):
-            if not isinstance(p, Value) or p.inputs:
-                raise TypeError(f"compile: params[{i}] must be a leaf Value, got {p!r}")
-            if p not in known:  # a parameter named twice still receives its gradient once
-                known.add(p)
-                param_list.append(p)
-        for node in order:
-            if isinstance(node, Parameter) and node not in known:
-                known.add(node)
-                param_list.append(node)
-        _warn_of_frozen_leaves(order, set(leaves) | known)
-        vectorised = None
-        if backend == "numpy":
-            vectorised = numpy_backend.generate(order, out, leaves, param_list, input_grads,
-                                                _Names(numpy_backend.RESERVED_NAMES), _rule_of)
-            if vectorised is None:
-                warnings.warn("compile(backend='numpy'): nothing in the graph repeats once per data point (no sum over "
-                              "equal subgraphs), so there is nothing to vectorise; compiled as scalar Python instead",
-                              stacklevel=2)
-                backend = "python"
-        if vectorised is not None:
-            sources, namespace, plan = vectorised
-            description = str(plan)
-        else:
-            sources, namespace, description = _generate(order, out, leaves, param_list, input_grads), {}, ""
-        namespace.update(_NAMESPACE, **_SPLIT_NAMESPACE)
+        param_list = _parameters(order, params)
+        _warn_of_frozen_leaves(order, set(leaves) | set(param_list))
+        sources, namespace, backend, description = _code(backend, order, out, leaves, param_list, input_grads)
         for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
             exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
     source = "\n".join(sources)
     return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
                             len(order), time.perf_counter() - start, backend, description, input_grads)
+
+
+def _parameters(order: list[Value], params: Sequence[Value] | None) -> list[Value]:
+    """The leaves read live on each call: `params` as given, then every other Parameter of the
+    graph in the order traced; each once."""
+    found: list[Value] = []
+    known: set[Value] = set()
+    for i, p in enumerate(params if params is not None else []):
+        if not isinstance(p, Value) or p.inputs:
+            raise TypeError(f"compile: params[{i}] must be a leaf Value, got {p!r}")
+        if p not in known:  # a parameter named twice still receives its gradient once
+            known.add(p)
+            found.append(p)
+    for node in order:
+        if isinstance(node, Parameter) and node not in known:
+            known.add(node)
+            found.append(node)
+    return found
+
+
+def _code(backend: str, order: list[Value], out: Value, leaves: list[Value], params: list[Value],
+          input_grads: bool) -> tuple[list[str], dict, str, str]:
+    """The generated source (in parts), the names it runs with, the backend that wrote it and what
+    that backend found: numpy's array code where the graph repeats per data point, else scalar Python."""
+    if backend == "numpy":
+        from . import numpy_backend
+
+        vectorised = numpy_backend.generate(order, out, leaves, params, input_grads,
+                                            _Names(numpy_backend.RESERVED_NAMES), _rule_of)
+        if vectorised is not None:
+            sources, namespace, plan = vectorised
+            return sources, dict(namespace, **_NAMESPACE, **_SPLIT_NAMESPACE), "numpy", str(plan)
+        warnings.warn("compile(backend='numpy'): nothing in the graph repeats once per data point (no sum over "
+                      "equal subgraphs), so there is nothing to vectorise; compiled as scalar Python instead",
+                      stacklevel=3)
+    return _generate(order, out, leaves, params, input_grads), dict(_NAMESPACE, **_SPLIT_NAMESPACE), "python", ""
 
 
 def _warn_of_frozen_leaves(order: list[Value], live: set[Value]) -> None:
