@@ -543,7 +543,7 @@ class _Writer:
         body = ["xs = np.array(inputs, dtype=float)", "P = np.array(params, dtype=float)",
                 f"GP = np.zeros({gen.n_params})"] + ([f"GX = np.zeros({gen.n_inputs})"] if gen.input_grads else [])
         body += ["with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
-                 "    # forward: a line per group of nodes (one per point), a matrix product per layer"]
+                 "    # forward: a line per group of equal nodes (one per copy of a subgraph), a matrix product per layer"]
         body += ["    " + line for line in self.forward]
         body += ["    # backward: each group's own rule, on arrays"] + ["    " + line for line in self.backward]
         body += [f"    value = {self.value_of[out]}",
@@ -813,13 +813,20 @@ def _listing(nodes: list[Value]) -> str:
     return f"{shown}, ... ({len(nodes)})" if len(labels) > 3 else shown
 
 
+def _copy_name(batch: Batch) -> str:
+    """What one copy of the batch's subgraph is, in comments: a data point where it reads data
+    (inputs, or numbers kept as leaves), else a copy (the L2 penalty's p * p per parameter)."""
+    return "point" if any(group.kind in ("input", "const") for group in batch.groups) else "copy"
+
+
 def _describe(group: Group) -> str:
     node = group.node
     label = f" ({node.label}, ...)" if node.label else ""
-    return f"one {node.op!r} node per point{label}"
+    return f"one {node.op!r} node per {_copy_name(group.batch)}{label}"
 
 
 def _describe_many(groups: list[Group]) -> str:
     first, last = groups[0].node, groups[-1].node
     labels = f": {first.label} ... {last.label}" if first.label and len(groups) > 1 else (f": {first.label}" if first.label else "")
-    return f"{len(groups)} {first.op} node{'s' if len(groups) > 1 else ''} per point{labels}"
+    many = f"{len(groups)} {first.op} node{'s' if len(groups) > 1 else ''}"
+    return f"{many} per {_copy_name(groups[0].batch)}{labels}"
