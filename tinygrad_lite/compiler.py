@@ -41,7 +41,7 @@ import math
 import re
 import time
 import warnings
-from typing import Callable, Sequence
+from typing import Callable, Literal, Sequence
 
 from . import engine, symbolic
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
@@ -280,7 +280,7 @@ def compile(
     params: Sequence[Value] | None = None,
     input_grads: bool = True,
     check: bool = False,
-    backend: str = "python",
+    backend: Literal["python", "numpy"] = "python",
 ) -> CompiledFunction:
     """Trace `f` once on `example_inputs` and generate straight-line Python for it, or with
     `backend="numpy"`, array code (see numpy_backend.py; needs numpy).
@@ -319,12 +319,12 @@ def compile(
         order = topological_order(out)
         param_list = _parameters(order, params)
         _warn_of_frozen_leaves(order, set(leaves) | set(param_list))
-        sources, namespace, backend, description = _code(backend, order, out, leaves, param_list, input_grads)
+        sources, namespace, used, description = _code(backend, order, out, leaves, param_list, input_grads)
         for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
             exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
     source = "\n".join(sources)
     return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
-                            len(order), time.perf_counter() - start, backend, description, input_grads)
+                            len(order), time.perf_counter() - start, used, description, input_grads)
 
 
 def _parameters(order: list[Value], params: Sequence[Value] | None) -> list[Value]:
