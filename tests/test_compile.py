@@ -344,3 +344,26 @@ def test_an_input_gradient_of_negative_zero_is_returned_as_the_engine_leaves_it(
     _, grads = step([2.0, -0.0])
     _, expected = eager(lambda v: v[0] * v[1], [2.0, -0.0])
     assert [math.copysign(1.0, g) for g in grads] == [math.copysign(1.0, g) for g in expected] == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_gradients_accumulate_across_calls_exactly_as_the_engine_adds_them(check):
+    # Without zero_grad() between calls (gradient accumulation over mini-batches), each
+    # contribution is added to .grad in turn, as backward() adds it: bit for bit.
+    model = nn.MLP(2, [4, 1], seed=5)
+    batches = [[0.3, -1.2, 0.8, 0.1], [-0.5, 0.9, 1.7, -0.2], [2.0, 0.4, -1.1, 0.6]]
+
+    def f(v):
+        return losses.mse([model(v[0:2]), model(v[2:4])], [0.5, -1.0])
+
+    step = tl.compile(f, batches[0], check=check)
+    for p in model.parameters():
+        p.grad = 123.456  # whatever came before
+    for xs in batches:
+        step(xs)
+    compiled = [p.grad for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = 123.456
+    for xs in batches:
+        f([Value(x) for x in xs]).backward()
+    assert compiled == [p.grad for p in model.parameters()]

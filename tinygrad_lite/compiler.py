@@ -103,7 +103,7 @@ def _backward_templates(rule: Callable, n_inputs: int) -> tuple[tuple[int, str, 
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_TAKEN_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"inputs", "params", "compiled"}
+_TAKEN_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"inputs", "params", "grads", "compiled"}
 
 
 class _Names:
@@ -181,15 +181,17 @@ class CompiledFunction:
         param_values = [p.data for p in params]
         if self.check:
             return self._checked_call(xs, param_values)
-        value, input_grads, param_grads = self._run(xs, param_values)
+        value, input_grads, param_grads = self._run(xs, param_values, [p.grad for p in params])
         for p, g in zip(params, param_grads):
-            p.grad += g
+            p.grad = g
         return value, list(input_grads)
 
-    def _run(self, xs: list[float], param_values: list[float]) -> tuple[float, Sequence[float], Sequence[float]]:
-        """The generated function on these values: (value, input gradients, parameter gradients)."""
+    def _run(self, xs: list[float], param_values: list[float],
+             grads: list[float]) -> tuple[float, Sequence[float], Sequence[float]]:
+        """The generated function on these values, its parameters' gradients going on from
+        `grads`: (value, input gradients, parameter gradients after the call)."""
         try:
-            return self._function(xs, param_values)
+            return self._function(xs, param_values, grads)
         except (ArithmeticError, ValueError) as error:
             if self.backend != "numpy":
                 raise self._explain_failure(xs, error) from None
@@ -197,8 +199,21 @@ class CompiledFunction:
             # engine decides, raising its own error or giving its own result (its rules for zero
             # gradients and infinities), so that the two backends never differ there
             self.eager_replays += 1
-            out, leaves, param_grads = self._eager_gradients(xs)
-            return out.data, [leaf.grad for leaf in leaves] if self._input_grads else [], param_grads
+            return self._eager_from(xs, grads)
+
+    def _eager_from(self, xs: list[float], grads: list[float]) -> tuple[float, list[float], list[float]]:
+        """What the engine computes on xs, its parameters' gradients going on from `grads`: as
+        `_run` returns it. The parameters' .grad are left as they were."""
+        saved = [p.grad for p in self.params]
+        try:
+            for p, g in zip(self.params, grads):
+                p.grad = g
+            out, leaves = self._eager(xs)
+            out.backward()
+            return out.data, [leaf.grad for leaf in leaves] if self._input_grads else [], [p.grad for p in self.params]
+        finally:
+            for p, before in zip(self.params, saved):
+                p.grad = before
 
     def _eager(self, xs: list[float]) -> tuple[Value, list[Value]]:
         leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
@@ -216,31 +231,27 @@ class CompiledFunction:
             "the function's control flow depends on data; compile it again, or use check=True to catch this"
         )
 
-    def _eager_gradients(self, xs: list[float]) -> tuple[Value, list[Value], list[float]]:
-        """f run eagerly on xs, with backward: its output, its input leaves, and each parameter's
-        gradient from this call alone. The parameters' .grad are left as they were."""
-        # Measured from zero: taking "after minus before" would lose this call's contribution in
-        # rounding when .grad already holds a large sum.
+    def _checked_call(self, xs: list[float], param_values: list[float]) -> tuple[float, list[float]]:
+        # This call's gradients are compared measured from zero: taking "after minus before"
+        # would lose them in rounding when .grad already holds a large sum.
+        zeros = [0.0] * len(self.params)
         saved = [p.grad for p in self.params]
         try:
             for p in self.params:
                 p.grad = 0.0
             out, leaves = self._eager(xs)
             out.backward()
-            return out, leaves, [p.grad for p in self.params]
+            eager_param_grads = [p.grad for p in self.params]
         finally:
             for p, before in zip(self.params, saved):
                 p.grad = before
-
-    def _checked_call(self, xs: list[float], param_values: list[float]) -> tuple[float, list[float]]:
-        out, leaves, eager_param_grads = self._eager_gradients(xs)
         signature = _signature(topological_order(out))
         if signature != self._signature:
             raise CompileMismatchError(
                 "the graph built on this call differs from the traced one (control flow on .data inside f?): "
                 "compiled results would be wrong"
             )
-        value, input_grads, param_grads = self._run(xs, param_values)
+        value, input_grads, param_grads = self._run(xs, param_values, zeros)
         pairs = [("value", value, out.data)]
         pairs += [(f"d/d input {i}", c, leaf.grad) for i, (c, leaf) in enumerate(zip(input_grads, leaves))]
         pairs += [(f"d/d param {i}", c, e) for i, (c, e) in enumerate(zip(param_grads, eager_param_grads))]
@@ -251,8 +262,10 @@ class CompiledFunction:
             if not (compiled == eager or math.isclose(compiled, eager, rel_tol=1e-9, abs_tol=abs_tol)
                     or (compiled != compiled and eager != eager)):
                 raise CompileMismatchError(f"{what}: compiled {compiled!r} but eager {eager!r}")
+        # checked: now the call itself, its gradients added to .grad as an unchecked call adds them
+        _, _, param_grads = self._run(xs, param_values, saved)
         for p, g in zip(self.params, param_grads):
-            p.grad += g
+            p.grad = g
         return value, list(input_grads)
 
 
@@ -457,8 +470,10 @@ def _rule_of(node: Value) -> Callable:
 
 
 def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool) -> list[str]:
-    """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)`: one
-    function, or for a long one, its parts and the function running them (see _split)."""
+    """The source of `def compiled(inputs, params, grads) -> (value, input_grads, param_grads)`:
+    one function, or for a long one, its parts and the function running them (see _split).
+    `grads` are the parameters' gradients before the call, and `param_grads` after it: each
+    contribution is added to them in turn, as the engine adds to `.grad`."""
     names = _Names()
     source_of: dict[Value, str] = {}  # how the code refers to a node's value
     needs_grad: set[Value] = set()
@@ -467,6 +482,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
 
     input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
     param_names = [names.make(p.label, f"p{i}") for i, p in enumerate(params)]
+    start_names = [names.make(f"{name}_grad", f"p{i}_grad") for i, name in enumerate(param_names)]
     for leaf, name in zip(leaves, input_names):
         source_of[leaf] = name
         if input_grads:
@@ -520,7 +536,13 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     # Gradients known when generating (the output's 1.0, and what only constants make from it,
     # as the 0.01 of a mean): their contributions are worked out here (symbolic.fold).
     known: dict[Value, float] = {}
-    if out in needs_grad:
+    # A parameter's gradient goes on from its .grad before the call (its first contribution is
+    # added to it, not assigned), so that calls without zero_grad() between accumulate exactly
+    # as the engine does.
+    grad_of.update(zip(params, start_names))
+    if out in grad_of:  # the output is a parameter itself: d out/d out = 1, added to its gradient
+        grad_of[out] = f"{grad_of[out]} + 1.0"
+    elif out in needs_grad:
         grad_of[out], known[out] = "1.0", 1.0
     for node in reversed(order):
         if not node.inputs or node not in grad_of:
@@ -594,6 +616,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         prologue.append(f"    {', '.join(input_names)}, = inputs")
     if params:
         prologue.append(f"    {', '.join(param_names)}, = params")
+        prologue.append(f"    {', '.join(start_names)}, = grads")
     body = ["    # forward: one line per node"] + forward
     body += ["    # backward: the chain rule, one line per gradient contribution"] + backward
     # An input's gradient is returned as the engine leaves it: 0.0 plus its contributions. The
@@ -605,7 +628,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
     epilogue = [f"    return {source_of[out]}, ({input_grads_src}{',' if leaves and input_grads else ''}), "
                 f"({param_grads_src}{',' if params else ''})"]
     if len(body) <= _MAX_LINES_PER_FUNCTION:
-        return ["\n".join(["def compiled(inputs, params):"] + prologue + body + epilogue) + "\n"]
-    return split_function("compiled", "inputs, params", prologue, body, epilogue, names.variables(),
+        return ["\n".join(["def compiled(inputs, params, grads):"] + prologue + body + epilogue) + "\n"]
+    return split_function("compiled", "inputs, params, grads", prologue, body, epilogue, names.variables(),
                           _MAX_LINES_PER_FUNCTION)
 

@@ -59,7 +59,7 @@ def import_numpy():
     return numpy
 
 
-RESERVED_NAMES = frozenset(("np", "xs", "P", "GP", "GX", "value"))  # names the generated code uses itself
+RESERVED_NAMES = frozenset(("np", "xs", "P", "GP", "GX", "value", "grads"))  # names the generated code uses itself
 
 _NARY = (Value._sum_backward, Value._linear_backward)
 _TERMS_PER_LINE = 32
@@ -122,7 +122,7 @@ class _Item:
 
 def generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool,
              names, rule_of: Callable[[Value], Callable]) -> tuple[list[str], dict, Plan] | None:
-    """The source of `def compiled(inputs, params) -> (value, input_grads, param_grads)` in
+    """The source of `def compiled(inputs, params, grads) -> (value, input_grads, param_grads)` in
     numpy, the names it needs, and what was found; None if nothing in the graph is batched."""
     np = import_numpy()
     order, out = collapse_sums(order, out)
@@ -541,7 +541,7 @@ class _Writer:
                     sum(1 for i in items if i.kind == "scalar"), len(gen.order))
         grads = ["GP", "GX"] if gen.input_grads else ["GP"]
         body = ["xs = np.array(inputs, dtype=float)", "P = np.array(params, dtype=float)",
-                f"GP = np.zeros({gen.n_params})"] + ([f"GX = np.zeros({gen.n_inputs})"] if gen.input_grads else [])
+                "GP = np.array(grads, dtype=float)  # the parameters' gradients so far: this call adds to them"] + ([f"GX = np.zeros({gen.n_inputs})"] if gen.input_grads else [])
         body += ["with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
                  "    # forward: a line per group of equal nodes (one per copy of a subgraph), a matrix product per layer"]
         body += ["    " + line for line in self.forward]
@@ -552,7 +552,7 @@ class _Writer:
                  f"    if not _isfinite(value + {' + '.join(g + '.sum()' for g in grads)}):",
                  "        raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
                  f"return float(value), {'GX.tolist()' if gen.input_grads else '[]'}, GP.tolist()"]
-        source = "def compiled(inputs, params):\n" + "".join(f"    {line}\n" for line in body)
+        source = "def compiled(inputs, params, grads):\n" + "".join(f"    {line}\n" for line in body)
         namespace = dict(symbolic.numpy_namespace(), **gen.namespace)
         namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"), _isfinite=math.isfinite)
         return [source], namespace, plan
