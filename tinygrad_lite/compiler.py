@@ -199,18 +199,20 @@ class CompiledFunction:
             # engine decides, raising its own error or giving its own result (its rules for zero
             # gradients and infinities), so that the two backends never differ there
             self.eager_replays += 1
-            return self._eager_from(xs, grads)
+            out, leaves, param_grads = self._eager_from(xs, grads)
+            return out.data, [leaf.grad for leaf in leaves] if self._input_grads else [], param_grads
 
-    def _eager_from(self, xs: list[float], grads: list[float]) -> tuple[float, list[float], list[float]]:
-        """What the engine computes on xs, its parameters' gradients going on from `grads`: as
-        `_run` returns it. The parameters' .grad are left as they were."""
+    def _eager_from(self, xs: list[float], grads: list[float]) -> tuple[Value, list[Value], list[float]]:
+        """f run by the engine on xs, with backward, the parameters' gradients going on from
+        `grads`: its output, its input leaves and the parameters' gradients after. The
+        parameters' .grad are left as they were."""
         saved = [p.grad for p in self.params]
         try:
             for p, g in zip(self.params, grads):
                 p.grad = g
             out, leaves = self._eager(xs)
             out.backward()
-            return out.data, [leaf.grad for leaf in leaves] if self._input_grads else [], [p.grad for p in self.params]
+            return out, leaves, [p.grad for p in self.params]
         finally:
             for p, before in zip(self.params, saved):
                 p.grad = before
@@ -235,16 +237,7 @@ class CompiledFunction:
         # This call's gradients are compared measured from zero: taking "after minus before"
         # would lose them in rounding when .grad already holds a large sum.
         zeros = [0.0] * len(self.params)
-        saved = [p.grad for p in self.params]
-        try:
-            for p in self.params:
-                p.grad = 0.0
-            out, leaves = self._eager(xs)
-            out.backward()
-            eager_param_grads = [p.grad for p in self.params]
-        finally:
-            for p, before in zip(self.params, saved):
-                p.grad = before
+        out, leaves, eager_param_grads = self._eager_from(xs, zeros)
         signature = _signature(topological_order(out))
         if signature != self._signature:
             raise CompileMismatchError(
@@ -263,7 +256,7 @@ class CompiledFunction:
                     or (compiled != compiled and eager != eager)):
                 raise CompileMismatchError(f"{what}: compiled {compiled!r} but eager {eager!r}")
         # checked: now the call itself, its gradients added to .grad as an unchecked call adds them
-        _, _, param_grads = self._run(xs, param_values, saved)
+        _, _, param_grads = self._run(xs, param_values, [p.grad for p in self.params])
         for p, g in zip(self.params, param_grads):
             p.grad = g
         return value, list(input_grads)
