@@ -409,12 +409,14 @@ def _known_terms(node: Value, grad: float, args: list[str], out_name: str) -> li
     return terms
 
 
-def _sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
-    """`name = t0 + t1 + ...`, over several lines when long, added in the same order: name = name + ... ."""
+def sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
+    """`name = t0 + t1 + ...`, over several lines when long, added in the same order: name = name + ... .
+    (One expression of thousands of additions nests too deeply for Python's compiler.) Lines
+    are not indented; the numpy backend writes its sums with it too."""
     k = _TERMS_PER_LINE
-    lines = [f"    {name} = {' + '.join(terms[:k])}  # {comment}"]
+    lines = [f"{name} = {' + '.join(terms[:k])}  # {comment}"]
     for i in range(k, len(terms), k):
-        lines.append(f"    {name} = {' + '.join([name] + terms[i:i + k])}")
+        lines.append(f"{name} = {' + '.join([name] + terms[i:i + k])}")
     return lines
 
 
@@ -513,7 +515,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         source_of[node] = name
         comment = node.op if not node.label or node.label == name else f"{node.op} {_label_comment(node.label)}"
         if rule in TERMS:
-            forward += _sum_lines(name, TERMS[rule](args), comment)
+            forward += ["    " + line for line in sum_lines(name, TERMS[rule](args), comment)]
         else:
             forward.append(f"    {name} = {expression}  # {comment}")
 

@@ -38,6 +38,7 @@ from typing import Callable
 
 from . import symbolic
 from .batching import Batch, Group, collapse_sums, find_batches
+from .compiler import sum_lines
 from .engine import Value
 from .forward_forms import FORWARD_FORMS
 
@@ -62,7 +63,6 @@ def import_numpy():
 RESERVED_NAMES = frozenset(("np", "xs", "P", "GP", "GX", "value", "grads"))  # names the generated code uses itself
 
 _NARY = (Value._sum_backward, Value._linear_backward)
-_TERMS_PER_LINE = 32
 
 
 @dataclass
@@ -557,14 +557,6 @@ class _Writer:
         namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"), _isfinite=math.isfinite)
         return [source], namespace, plan
 
-    def _sum_lines(self, name: str, terms: list[str], comment: str) -> None:
-        """name = t0 + t1 + ..., a few dozen terms per line: one expression of thousands of
-        additions nests too deeply for Python's compiler."""
-        k = _TERMS_PER_LINE
-        self.forward.append(f"{name} = {' + '.join(terms[:k])}  # {comment}")
-        for i in range(k, len(terms), k):
-            self.forward.append(f"{name} = {' + '.join([name] + terms[i:i + k])}")
-
     # ---------------------------------------------------------------- scalar nodes
 
     def _forward_scalar(self, item: _Item) -> None:
@@ -576,12 +568,12 @@ class _Writer:
             batched = self._batched_terms(node)
             terms = [self.scalar(t) for t in node.inputs if t not in batched]
             terms += [f"np.sum({self.group_ref(batch.groups[-1])})" for batch in self._batches_under(node)]
-            self._sum_lines(name, terms, f"sum of {len(node.inputs)} terms")
+            self.forward += sum_lines(name, terms, f"sum of {len(node.inputs)} terms")
             return
         args = [self.scalar(c) for c in node.inputs]
         if rule is Value._linear_backward:
             n = (len(args) - 1) // 2
-            self._sum_lines(name, [args[0]] + [f"{args[1 + k]} * {args[1 + n + k]}" for k in range(n)], "linear")
+            self.forward += sum_lines(name, [args[0]] + [f"{args[1 + k]} * {args[1 + n + k]}" for k in range(n)], "linear")
         else:
             text = _print(FORWARD_FORMS[rule]([symbolic.name(a) for a in args], _const(node._constant)), False)
             self.forward.append(f"{name} = {text}  # {node.op}")
@@ -641,7 +633,7 @@ class _Writer:
             terms = [_print(FORWARD_FORMS[rule]([symbolic.name(a) for a in args], _const_source(constant)), True)]
         if not any(is_array for _, is_array in refs) and not constant.startswith("_"):
             terms[0] = f"np.full({batch.size}, {terms[0]})"  # the same for every point, but one per point
-        self._sum_lines(name, terms, _describe(group))
+        self.forward += sum_lines(name, terms, _describe(group))
 
     def _backward_group(self, item: _Item) -> None:
         group = item.groups[0]
