@@ -307,7 +307,7 @@ def test_check_mode_compares_with_the_engine_on_every_call():
 def test_a_graph_with_nothing_repeated_falls_back_to_scalar_code_with_a_warning():
     with pytest.warns(UserWarning, match="nothing to vectorise"):
         compiled = tl.compile(lambda v: (v[0] * v[1]).tanh(), [0.5, 2.0], backend="numpy")
-    assert compiled.backend == "python"
+    assert compiled.backend == "python" and "compiled as scalar Python" in compiled.description
     assert compiled([0.5, 2.0])[1] == eager(lambda v: (v[0] * v[1]).tanh(), [0.5, 2.0], [])[1]
 
 

@@ -145,7 +145,8 @@ class CompiledFunction:
         num_nodes: nodes in the traced graph.
         compile_seconds: time taken to trace, generate and compile.
         backend: "python" (straight-line scalar code) or "numpy" (array code).
-        description: what the numpy backend found (batches, matrix products, what stayed scalar).
+        description: what the numpy backend found (batches, matrix products, what stayed scalar),
+            or why it compiled scalar Python instead; "" for the python backend.
         eager_replays: how many calls the numpy backend handed to the eager engine, because
             numpy trapped a floating-point exception or a result was not finite.
     """
@@ -366,7 +367,10 @@ def _code(backend: str, order: list[Value], out: Value, leaves: list[Value], par
         warnings.warn("compile(backend='numpy'): nothing in the graph repeats once per data point (no sum over "
                       "equal subgraphs), so there is nothing to vectorise; compiled as scalar Python instead",
                       stacklevel=3)
-    return _generate(order, out, leaves, params, input_grads), dict(_NAMESPACE, **_SPLIT_NAMESPACE), "python", ""
+        description = "nothing repeats once per data point: compiled as scalar Python"
+    else:
+        description = ""
+    return _generate(order, out, leaves, params, input_grads), dict(_NAMESPACE, **_SPLIT_NAMESPACE), "python", description
 
 
 def _warn_of_frozen_leaves(order: list[Value], live: set[Value]) -> None:
