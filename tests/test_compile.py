@@ -367,3 +367,51 @@ def test_gradients_accumulate_across_calls_exactly_as_the_engine_adds_them(check
     for xs in batches:
         f([Value(x) for x in xs]).backward()
     assert compiled == [p.grad for p in model.parameters()]
+
+
+def identical(a: float, b: float) -> bool:
+    """The same float, sign of zero included (NaN matches NaN)."""
+    return (a != a and b != b) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+special_floats = st.one_of(st.floats(-2.0, 2.0), st.sampled_from([0.0, -0.0, 1e300, -1e-300, math.inf, -math.inf,
+                                                                   math.nan]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(expressions(), st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
+       st.lists(special_floats, min_size=3, max_size=3), st.floats(-3.0, 3.0))
+def test_compiled_code_is_bit_identical_to_eager_at_any_input_and_starting_gradient(f, trace_at, call_at, start):
+    # Three Parameters, .grad already `start` (no zero_grad() between calls): the compiled
+    # call must leave every gradient exactly as backward() does, -0.0, inf and NaN included.
+    params = [Parameter(0.5 + i) for i in range(3)]
+
+    def g(v):
+        out = f([x * p for x, p in zip(v, params)])
+        return out if isinstance(out, Value) else out * 1.0
+
+    try:
+        compiled = tl.compile(g, trace_at)
+    except (ArithmeticError, ValueError):
+        return  # the trace itself raised, as eager does at those inputs
+    results = []
+    for run in (compiled, None):
+        for p in params:
+            p.grad = start
+        try:
+            if run is not None:
+                value, input_grads = run(call_at)
+            else:
+                value, input_grads = eager(g, call_at)
+        except (ArithmeticError, ValueError) as error:
+            results.append((type(error), str(error)))
+            continue
+        results.append((value, input_grads, [p.grad for p in params]))
+    compiled_result, eager_result = results
+    if isinstance(eager_result[0], type):
+        assert compiled_result == eager_result
+        return
+    value, input_grads, grads = compiled_result
+    e_value, e_input_grads, e_grads = eager_result
+    pairs = [(value, e_value)] + list(zip(input_grads, e_input_grads)) + list(zip(grads, e_grads))
+    assert all(identical(a, b) for a, b in pairs), pairs
