@@ -32,7 +32,7 @@ from typing import Sequence
 from . import engine
 from .engine import Value
 
-__all__ = ["Batch", "Group", "collapse_sums", "find_batches"]
+__all__ = ["Batch", "Group", "collapse_sums", "consumers_of", "find_batches"]
 
 _ADDS = (Value._add_backward, Value._add_constant_backward)
 
@@ -119,18 +119,24 @@ class Batch:
         return len(self.terms)
 
 
-def find_batches(order: list[Value], inputs: Sequence[Value], params: Sequence[Value],
-                 min_size: int = 2) -> tuple[list[Batch], dict[Value, tuple[Group, int]]]:
-    """The batches of the graph and, for each node they own, its (group, point index).
-
-    `order` is the graph in topological order (after collapse_sums); `inputs` and `params` the
-    leaves that are read on each call. A batch has at least `min_size` points."""
-    kinds = {leaf: "input" for leaf in inputs}
-    kinds.update((p, "param") for p in params)
+def consumers_of(order: list[Value]) -> dict[Value, list[Value]]:
+    """Each node's readers in the graph `order`, in order (a node read twice by one is listed twice)."""
     consumers: dict[Value, list[Value]] = {}
     for node in order:
         for child in node.inputs:
             consumers.setdefault(child, []).append(node)
+    return consumers
+
+
+def find_batches(order: list[Value], consumers: dict[Value, list[Value]], inputs: Sequence[Value],
+                 params: Sequence[Value], min_size: int = 2) -> tuple[list[Batch], dict[Value, tuple[Group, int]]]:
+    """The batches of the graph and, for each node they own, its (group, point index).
+
+    `order` is the graph in topological order (after collapse_sums), `consumers` its readers
+    (consumers_of); `inputs` and `params` the leaves that are read on each call. A batch has at
+    least `min_size` points."""
+    kinds = {leaf: "input" for leaf in inputs}
+    kinds.update((p, "param") for p in params)
     refused: set[tuple[int, int]] = set()
     while True:
         batches, owner, keys = _search(order, kinds, min_size, refused)

@@ -45,6 +45,7 @@ from typing import Callable, Literal, Sequence
 
 from . import engine, symbolic
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
+from .batching import consumers_of
 from .engine import Parameter, Value, paused_gc, topological_order
 from .forward_forms import FORWARD_FORMS
 
@@ -490,10 +491,7 @@ def _generate(order: list[Value], out: Value, leaves: list[Value], params: list[
         source_of[p] = name
         needs_grad.add(p)
 
-    consumers: dict[Value, list[Value]] = {}
-    for node in order:
-        for child in node.inputs:
-            consumers.setdefault(child, []).append(node)
+    consumers = consumers_of(order)
     terms: dict[Value, int] = {}  # fused nodes: how many terms their expression adds up
 
     counter = 0

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import symbolic
-from .batching import Batch, Group, collapse_sums, find_batches
+from .batching import Batch, Group, collapse_sums, consumers_of, find_batches
 from .compiler import sum_lines
 from .engine import Value
 from .forward_forms import FORWARD_FORMS
@@ -129,11 +129,12 @@ def generate(order: list[Value], out: Value, leaves: list[Value], params: list[V
     for node in order:
         if node.inputs:
             rule_of(node)  # refuses what cannot be generated, as the scalar backend does
-    batches, owner = find_batches(order, leaves, params)
+    consumers = consumers_of(order)
+    batches, owner = find_batches(order, consumers, leaves, params)
     if not batches:
         return None
     for merge in (True, False):
-        generator = _Generator(np, order, out, leaves, params, input_grads, batches, owner, names, merge)
+        generator = _Generator(np, order, consumers, out, leaves, params, input_grads, batches, owner, names, merge)
         items = generator.schedule()
         if items is not None:
             return generator.write(items)
@@ -141,18 +142,14 @@ def generate(order: list[Value], out: Value, leaves: list[Value], params: list[V
 
 
 class _Generator:
-    def __init__(self, np, order, out, leaves, params, input_grads, batches: list[Batch], owner, names,
-                 merge: bool) -> None:
-        self.np, self.order, self.out = np, order, out
+    def __init__(self, np, order, consumers: dict[Value, list[Value]], out, leaves, params, input_grads,
+                 batches: list[Batch], owner, names, merge: bool) -> None:
+        self.np, self.order, self.consumers, self.out = np, order, consumers, out
         self.input_grads, self.batches, self.owner, self.names = input_grads, batches, owner, names
         self.position = {node: i for i, node in enumerate(order)}
         self.input_index = {leaf: i for i, leaf in enumerate(leaves)}
         self.param_index = {p: i for i, p in enumerate(params)}
         self.n_inputs, self.n_params = len(leaves), len(params)
-        self.consumers: dict[Value, list[Value]] = {}
-        for node in order:
-            for child in node.inputs:
-                self.consumers.setdefault(child, []).append(node)
         self.leaf_group: dict[tuple[int, Value], Group] = {}
         for batch in batches:
             for group in batch.groups:
