@@ -5,7 +5,7 @@
 
 import argparse
 
-from tinygrad_lite.demo import run_demo
+from tinygrad_lite.cli.demo import run_demo
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--epochs", type=int, default=100)

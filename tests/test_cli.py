@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tinygrad_lite.__main__ import main
-from tinygrad_lite.expr import ExpressionError, build, parse_values
+from tinygrad_lite.cli.expr import ExpressionError, build, parse_values
 
 
 def test_graph_command_draws_an_expression(tmp_path, capsys):

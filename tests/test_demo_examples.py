@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tinygrad_lite.demo import train_moons, write_pictures
+from tinygrad_lite.cli.demo import train_moons, write_pictures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

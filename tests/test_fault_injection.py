@@ -100,7 +100,7 @@ def test_a_failed_render_leaves_the_previous_picture_intact(tmp_path, monkeypatc
     broken = tmp_path.parent / "broken_renderer"  # writes half a picture, then fails
     broken.write_text("#!/bin/sh\nfor a; do out=$a; done\necho '<svg' > \"$out\"\nexit 1\n")
     broken.chmod(0o755)
-    monkeypatch.setattr(viz, "find_renderer", lambda: str(broken))
+    monkeypatch.setattr(viz.drawing, "find_renderer", lambda: str(broken))
     with pytest.raises(RuntimeError):
         viz.render(x.exp(), path)
     assert path.read_bytes() == good and os.listdir(tmp_path) == ["graph.svg"]
@@ -136,7 +136,7 @@ def test_a_refused_optimiser_step_changes_nothing(make):
 @pytest.mark.parametrize("lines_per_function", [None, 3])
 def test_compile_is_right_whatever_the_labels(label, lines_per_function, monkeypatch):
     if lines_per_function:
-        monkeypatch.setattr(tl.compiler, "_MAX_LINES_PER_FUNCTION", lines_per_function)
+        monkeypatch.setattr(tl.compiler.function, "_MAX_LINES_PER_FUNCTION", lines_per_function)
     w = Parameter(3.0, label=label)
 
     def f(v):
@@ -219,7 +219,7 @@ def test_any_label_renders(tmp_path, label):
 
 
 def test_pdf_with_only_graphviz_pure_is_refused_in_one_clear_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(viz, "find_renderer", lambda: "/somewhere/bin/graphviz-pure")
+    monkeypatch.setattr(viz.drawing, "find_renderer", lambda: "/somewhere/bin/graphviz-pure")
     with pytest.raises(ValueError, match=r"\.pdf needs Graphviz's own dot program") as error:
         viz.render(Value(1.0).tanh(), tmp_path / "g.pdf")
     assert "\n" not in str(error.value) and not os.listdir(tmp_path)
@@ -273,7 +273,7 @@ def test_a_failed_demo_plot_leaves_the_previous_picture_intact(tmp_path, monkeyp
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    from tinygrad_lite.demo import train_moons, write_pictures
+    from tinygrad_lite.cli.demo import train_moons, write_pictures
 
     run = train_moons(epochs=1, n=20, quiet=True)
     write_pictures(run, str(tmp_path))

@@ -246,7 +246,7 @@ def test_a_neurons_parameters_are_drawn_in_order_in_one_table():
 
 
 def test_the_demo_writes_images_not_dot_files(tmp_path):
-    from tinygrad_lite.demo import train_moons, write_pictures
+    from tinygrad_lite.cli.demo import train_moons, write_pictures
 
     written = write_pictures(train_moons(epochs=1, n=20, quiet=True), str(tmp_path))
     assert {os.path.splitext(p)[1] for p in written} <= {".svg", ".png"}

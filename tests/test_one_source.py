@@ -15,7 +15,9 @@ import pytest
 
 import tinygrad_lite as tl
 from test_engine_ops import CASES
-from tinygrad_lite import GradcheckError, Value, engine, expr, gradcheck, symbolic, topological_order
+from tinygrad_lite import GradcheckError, Value, engine, gradcheck, topological_order
+from tinygrad_lite.cli import expr
+from tinygrad_lite.compiler import symbolic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,7 +34,7 @@ def arity(rule) -> int:
 def test_every_rule_can_be_read_as_code_and_has_forward_code(rule):
     contributions = symbolic.trace_rule(rule, arity(rule))
     assert contributions, "the rule passes nothing back"
-    assert rule in tl.compiler.FORWARD or rule in tl.compiler.TERMS, f"{rule.__name__} has no forward code"
+    assert rule in tl.compiler.function.FORWARD or rule in tl.compiler.function.TERMS, f"{rule.__name__} has no forward code"
     assert symbolic.derivative_note(rule).startswith("d"), "the rule has no '# d...' comment with its formula"
 
 

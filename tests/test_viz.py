@@ -54,7 +54,7 @@ def test_kinds_are_told_apart_and_legend_present():
     out.backward()
     source = viz.draw_dot(out).source
     for kind in ("input", "parameter", "output"):
-        assert viz.KIND_STYLE[kind][0] in source
+        assert viz.drawing.KIND_STYLE[kind][0] in source
     assert "legend" in source
 
 
@@ -63,8 +63,8 @@ def test_color_by_grad_marks_vanishing_and_dead_gradients():
     out = (x.sigmoid() + Value(-5.0, label="dead").relu())
     out.backward()
     source = viz.draw_dot(out, color_by="grad").source
-    assert viz.ZERO_GRAD_FILL in source  # the dead relu passes nothing back
-    assert viz.GRAD_SCALE[1] in source or viz.GRAD_SCALE[0] in source  # sigmoid'(10) ~ 4.5e-5: pale
+    assert viz.drawing.ZERO_GRAD_FILL in source  # the dead relu passes nothing back
+    assert viz.drawing.GRAD_SCALE[1] in source or viz.drawing.GRAD_SCALE[0] in source  # sigmoid'(10) ~ 4.5e-5: pale
 
 
 HOSTILE = ['quote " here', "{braces} | pipe", "<b>html</b> & amp", "back\\slash \\N \\G \\l", "new\nline",
@@ -98,7 +98,7 @@ def test_render_svg_and_png_and_dot(tmp_path):
 
 
 def test_without_any_renderer_writes_dot_and_says_how(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(viz, "find_renderer", lambda: None)
+    monkeypatch.setattr(viz.drawing, "find_renderer", lambda: None)
     *_, out = _small_graph()
     written = viz.render(out, tmp_path / "g.svg")
     assert written.endswith("g.dot") and open(written).read().startswith("digraph")

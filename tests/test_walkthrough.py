@@ -12,7 +12,7 @@ import pytest
 import tinygrad_lite.__main__ as cli
 from browser import Browser, find_chromium
 from tinygrad_lite import Value, nn, viz
-from tinygrad_lite.backprop_steps import record_steps
+from tinygrad_lite.viz.steps import record_steps
 
 
 def example():
@@ -190,7 +190,7 @@ def test_stepping_with_the_keyboard_to_a_backward_step(browser, tmp_path):
     assert state(browser)["grads"][a_id][0][1] == "partial"
     browser.press("ArrowRight", second - first)
     o.backward()
-    assert state(browser)["grads"][a_id] == [[f"grad {viz._fmt(a.grad)}", "final"]]
+    assert state(browser)["grads"][a_id] == [[f"grad {viz.drawing._fmt(a.grad)}", "final"]]
 
     browser.press("ArrowLeft")
     assert state(browser)["grads"][a_id][0][1] == "partial"
@@ -206,7 +206,7 @@ def test_stepping_with_the_keyboard_to_a_backward_step(browser, tmp_path):
 
 
 def viz_lines(root: Value, k: int) -> list[str]:
-    return record_steps(root, viz._fmt)[1][k].lines
+    return record_steps(root, viz.drawing._fmt)[1][k].lines
 
 
 def test_a_model_page_steps_in_the_browser(browser, tmp_path):

@@ -6,20 +6,33 @@
     y.backward()
     a.grad, b.grad
 
-Modules: engine (Value), gradient_check (gradcheck), nn, losses, optim, data, viz (Graphviz
-drawings, the only one needing the graphviz package, imported on first use), compiler
-(`compile`: straight-line replay, or numpy array code with backend="numpy").
+The package, as a reader meets it:
+- engine.py: `Value`, each op with its derivative beside it, and `backward()`: the lesson;
+- gradient_check.py: `gradcheck` against central differences;
+- nn/: modules (`MLP`), losses, optimisers and toy data sets;
+- viz/: Graphviz drawings and the step-through page (imported on first use: needs graphviz);
+- compiler/: `compile`, straight-line Python or numpy array code (imported on first use);
+- cli/: `python -m tinygrad_lite`.
+Private modules (a leading underscore) hold the machinery the engine needs.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import TYPE_CHECKING
 
-from . import data, losses, nn, optim
-from .compiler import CompiledFunction, CompileMismatchError
-from .compiler import compile as compile  # re-exported, but kept out of __all__ (see below)
+from . import nn
 from .engine import Parameter, Value, paused_gc, topological_order
 from .gradient_check import GradcheckError, gradcheck, numerical_grad
+from .nn import data, losses, optim
+
+# losses, optim and data live in nn/ but have always been importable as tinygrad_lite.losses
+# (`import tinygrad_lite.losses`, `from tinygrad_lite.optim import SGD`): registering the one
+# module under its old name too keeps that working with a single module object.
+for _module in (data, losses, optim):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
+del _module
 
 __version__ = "0.1.0"
 
@@ -30,9 +43,21 @@ __all__ = [
     "nn", "losses", "optim", "data", "viz", "CompiledFunction", "CompileMismatchError",
 ]
 
+# Loaded on first use, so that `import tinygrad_lite` stays cheap and standard-library only:
+# viz imports graphviz, the compiler is large and its numpy backend imports numpy.
+if TYPE_CHECKING:  # what the lazy names are, for type checkers
+    from . import viz
+    from .compiler import CompiledFunction, CompileMismatchError, compile
+
+_LAZY = {"viz": "viz", "compile": "compiler", "CompiledFunction": "compiler", "CompileMismatchError": "compiler"}
+
 
 def __getattr__(name: str) -> object:
-    # viz imports graphviz: load it only when asked for, so the engine stays standard-library only.
-    if name == "viz":
-        return importlib.import_module(".viz", __name__)
-    raise AttributeError(f"module 'tinygrad_lite' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f".{_LAZY[name]}", __name__)
+    return module if name == _LAZY[name] else getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__ + ["compile", "__version__"])

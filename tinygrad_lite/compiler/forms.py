@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-from . import engine
-from .engine import Value
+from .. import engine
+from ..engine import Value
 from .symbolic import Expr, call, where
 
 __all__ = ["FORWARD_FORMS", "forward_expr"]

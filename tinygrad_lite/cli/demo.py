@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import cast
 
-from . import data, losses, nn, optim, viz
-from ._files import replaced_atomically
-from .engine import Value, paused_gc
+from .. import data, losses, nn, optim, viz
+from .._files import replaced_atomically
+from ..engine import Value, paused_gc
 
 __all__ = ["TrainingRun", "train_moons", "write_pictures", "run_demo"]
 

@@ -17,8 +17,8 @@ import os
 import random
 from typing import Callable, Iterable, Protocol, Sequence
 
-from ._files import write_text_atomically
-from .engine import Parameter, Value, _to_float
+from .._files import write_text_atomically
+from ..engine import Parameter, Value, _to_float
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS"]
 

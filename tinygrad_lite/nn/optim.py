@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-from .engine import Value
+from ..engine import Value
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 

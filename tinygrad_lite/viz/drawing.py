@@ -30,8 +30,8 @@ import unicodedata
 
 import graphviz  # type: ignore[import-untyped]
 
-from ._files import replaced_atomically, write_text_atomically
-from .engine import Parameter, Value, constant_first, topological_order
+from .._files import replaced_atomically, write_text_atomically
+from ..engine import Parameter, Value, constant_first, topological_order
 
 __all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
 
@@ -460,8 +460,8 @@ def walkthrough(root: Value, path: str | os.PathLike, group: str | None = None, 
     graphs over `max_nodes` are refused as by draw_dot. An op written by hand (a per-node
     `_backward`) shows its name and what it added, without a formula.
     """
-    from .backprop_steps import display_names, record_steps
-    from .walkthrough_page import page
+    from .steps import display_names, record_steps
+    from .page import page
 
     if not isinstance(root, Value):
         raise TypeError(f"walkthrough expects a Value, got {type(root).__name__}")

@@ -43,11 +43,12 @@ import time
 import warnings
 from typing import Callable, Literal, Sequence
 
-from . import engine, symbolic
+from .. import engine
+from . import symbolic
 from ._split import NAMESPACE as _SPLIT_NAMESPACE, split_function
 from .batching import consumers_of
-from .engine import Parameter, Value, paused_gc, topological_order
-from .forward_forms import FORWARD_FORMS
+from ..engine import Parameter, Value, paused_gc, topological_order
+from .forms import FORWARD_FORMS
 
 __all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from . import engine
-from .engine import Value
+from .. import engine
+from ..engine import Value
 
 __all__ = ["Batch", "Group", "collapse_sums", "consumers_of", "find_batches"]
 

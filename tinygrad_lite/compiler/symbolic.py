@@ -31,7 +31,7 @@ import types
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from . import engine
+from .. import engine
 
 __all__ = ["Expr", "Contribution", "trace_rule", "trace_function", "to_python", "to_numpy", "numpy_namespace",
            "evaluate", "function_namespace", "where", "call", "UntraceableRule"]

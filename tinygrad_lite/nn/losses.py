@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .engine import Value, _to_float
+from ..engine import Value, _to_float
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]
 

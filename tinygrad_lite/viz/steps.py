@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import symbolic
-from .engine import Parameter, Value, constant_first, topological_order
+from ..compiler import symbolic
+from ..engine import Parameter, Value, constant_first, topological_order
 
 __all__ = ["Step", "record_steps", "display_names"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from .engine import Value
+from ..engine import Value
 
 __all__ = ["build", "parse_values", "quoted", "ExpressionError", "FUNCTIONS"]
 

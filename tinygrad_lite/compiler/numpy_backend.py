@@ -38,9 +38,9 @@ from typing import Callable
 
 from . import symbolic
 from .batching import Batch, Group, collapse_sums, consumers_of, find_batches
-from .compiler import sum_lines
-from .engine import Value
-from .forward_forms import FORWARD_FORMS
+from .function import sum_lines
+from ..engine import Value
+from .forms import FORWARD_FORMS
 
 __all__ = ["generate", "Plan", "NumpyUnavailable"]
 

@@ -1,0 +1,19 @@
+"""`compile`: a traced graph as straight-line Python, or as numpy array code.
+
+    step = tinygrad_lite.compile(f, example_inputs)
+    value, grads = step(new_inputs)
+
+How it is built, in the order a call goes through it:
+- symbolic.py reads each backward rule of the engine as a formula, by running it on symbols;
+- forms.py holds what the rules alone cannot give: each op's forward formula, and the forms of
+  rules and helpers that branch on data, written without branches;
+- function.py traces `f` and makes the `CompiledFunction`; it writes straight-line Python
+  itself, or hands the graph to numpy_backend.py, which finds per-point copies of a subgraph
+  (batching.py) and writes one array operation per group.
+"""
+
+from __future__ import annotations
+
+from .function import CompiledFunction, CompileMismatchError, compile
+
+__all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
