@@ -18,7 +18,7 @@ from test_gradcheck import expressions
 @pytest.fixture(autouse=True, scope="module", params=[None, 3], ids=["one function", "parts of 3 lines"])
 def lines_per_function(request):
     """Every test runs twice: as generated for small graphs, and cut into parts as long code is."""
-    module = tl.compiler.function
+    module = tl.compiler.python_backend
     saved = module._MAX_LINES_PER_FUNCTION
     if request.param is not None:
         module._MAX_LINES_PER_FUNCTION = request.param
@@ -308,7 +308,7 @@ def test_a_long_builtin_sum_is_fused_in_lines_of_bounded_length():
     compiled = tl.compile(f, [0.3, -0.7])
     assert compiled([0.1, 0.2]) == eager(f, [0.1, 0.2])
     longest = max(line.count(" + ") for line in compiled.source.splitlines())
-    assert 10 < longest < tl.compiler.function._TERMS_PER_LINE
+    assert 10 < longest < tl.compiler.codegen.TERMS_PER_LINE
 
 
 def test_gradients_known_when_generating_are_worked_out_in_the_code():

@@ -136,7 +136,7 @@ def test_a_refused_optimiser_step_changes_nothing(make):
 @pytest.mark.parametrize("lines_per_function", [None, 3])
 def test_compile_is_right_whatever_the_labels(label, lines_per_function, monkeypatch):
     if lines_per_function:
-        monkeypatch.setattr(tl.compiler.function, "_MAX_LINES_PER_FUNCTION", lines_per_function)
+        monkeypatch.setattr(tl.compiler.python_backend, "_MAX_LINES_PER_FUNCTION", lines_per_function)
     w = Parameter(3.0, label=label)
 
     def f(v):

@@ -34,7 +34,7 @@ def arity(rule) -> int:
 def test_every_rule_can_be_read_as_code_and_has_forward_code(rule):
     contributions = symbolic.trace_rule(rule, arity(rule))
     assert contributions, "the rule passes nothing back"
-    assert rule in tl.compiler.function.FORWARD or rule in tl.compiler.function.TERMS, f"{rule.__name__} has no forward code"
+    assert rule in tl.compiler.codegen.FORWARD or rule in tl.compiler.codegen.TERMS, f"{rule.__name__} has no forward code"
     assert symbolic.derivative_note(rule).startswith("d"), "the rule has no '# d...' comment with its formula"
 
 

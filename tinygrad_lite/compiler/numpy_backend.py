@@ -38,7 +38,7 @@ from typing import Callable
 
 from . import symbolic
 from .batching import Batch, Group, collapse_sums, consumers_of, find_batches
-from .function import sum_lines
+from .codegen import sum_lines
 from ..engine import Value
 from .forms import FORWARD_FORMS
 
