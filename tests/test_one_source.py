@@ -18,11 +18,12 @@ from test_engine_ops import CASES
 from tinygrad_lite import GradcheckError, Value, engine, gradcheck, topological_order
 from tinygrad_lite.cli import expr
 from tinygrad_lite.compiler import symbolic
+from tinygrad_lite.compiler.branch_free import BRANCH_FREE_FORMS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 RULES = sorted((f for name, f in vars(Value).items()
-                if name.endswith("_backward") and inspect.isfunction(f) and f not in engine.BRANCH_FREE_FORMS.values()),
+                if name.endswith("_backward") and inspect.isfunction(f) and f not in BRANCH_FREE_FORMS.values()),
                key=lambda f: f.__name__)
 
 
@@ -127,7 +128,7 @@ def test_a_symbol_cannot_be_truth_tested():
         bool(symbolic.name("z") > 0.0)
 
 
-@pytest.mark.parametrize("rule", sorted(engine.BRANCH_FREE_FORMS, key=lambda r: r.__name__), ids=lambda r: r.__name__)
+@pytest.mark.parametrize("rule", sorted(BRANCH_FREE_FORMS, key=lambda r: r.__name__), ids=lambda r: r.__name__)
 @pytest.mark.parametrize("z", [-2.0, -0.0, 0.0, 0.5, math.inf, -math.inf, math.nan])
 def test_each_branch_free_form_agrees_with_its_rule(rule, z):
     def node_for(rule):
@@ -143,7 +144,7 @@ def test_each_branch_free_form_agrees_with_its_rule(rule, z):
     if rule in (Value._pow_of_values_backward, Value._rpow_backward) and not base > 0.0:
         pytest.skip("the form's where() computes log(base) eagerly; generated code evaluates it lazily")
     rule(by_rule)
-    engine.BRANCH_FREE_FORMS[rule](by_form)
+    BRANCH_FREE_FORMS[rule](by_form)
     for form_input, rule_input in zip(by_form.inputs, by_rule.inputs):
         got, expected = form_input.grad, rule_input.grad
         assert got == expected or (got != got and expected != expected)

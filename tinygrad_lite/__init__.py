@@ -47,7 +47,8 @@ __all__ = [
 # viz imports graphviz, the compiler is large and its numpy backend imports numpy.
 if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from . import viz
-    from .compiler import CompiledFunction, CompileMismatchError, compile
+    from .compiler import CompiledFunction, CompileMismatchError
+    from .compiler import compile as compile
 
 _LAZY = {"viz": "viz", "compile": "compiler", "CompiledFunction": "compiler", "CompileMismatchError": "compiler"}
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-from .engine import Value, _to_float
+from ._numerics import to_float
+from .engine import Value
 
 __all__ = ["numerical_grad", "analytical_grad", "gradcheck", "GradcheckError"]
 
@@ -36,7 +37,7 @@ def _evaluate(f: Function, xs: Sequence[float]) -> tuple[Value, list[Value]]:
 def _points(xs: Sequence[float], where: str) -> list[float]:
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
         raise TypeError(f"{where}: xs must be a list of numbers, got {type(xs).__name__} {xs!r}")
-    return [_to_float(x, f"{where} xs[{i}]") for i, x in enumerate(xs)]
+    return [to_float(x, f"{where} xs[{i}]") for i, x in enumerate(xs)]
 
 
 def numerical_grad(f: Function, xs: Sequence[float], eps: float = 1e-6) -> list[float]:

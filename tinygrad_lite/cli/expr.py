@@ -12,19 +12,13 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
+from .. import ops
 from ..engine import Value
 
 __all__ = ["build", "parse_values", "quoted", "ExpressionError", "FUNCTIONS"]
 
-FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "softplus": Value.softplus,
-}
+FUNCTIONS: dict[str, Callable[..., Value]] = ops.FUNCTIONS
+"""The functions an expression may call: the ops written as functions, from the op table."""
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -113,7 +107,8 @@ def _walk(node: ast.AST, leaves: dict[str, Value], used: set[str]) -> Value | fl
         if name not in FUNCTIONS:
             raise ExpressionError(f"unknown function {quoted(name)}; available: {', '.join(sorted(FUNCTIONS))}")
         args = [_walk(arg, leaves, used) for arg in node.args]
-        expected = (1, 2) if name == "leaky_relu" else (1,)
+        takes_constant = any(form.operands == "x c" for form in ops.op_named(name).forms.values())  # type: ignore[union-attr]
+        expected = (1, 2) if takes_constant else (1,)  # leaky_relu(z) or leaky_relu(z, slope)
         if len(args) not in expected:
             raise ExpressionError(f"{name} takes {' or '.join(map(str, expected))} argument(s), got {len(args)}")
         first = args[0] if isinstance(args[0], Value) else Value(args[0])

@@ -15,7 +15,7 @@ import math
 import re
 from typing import Callable
 
-from .. import engine
+from .._lecture import LectureRule, passes_nothing
 from ..engine import Value
 from . import symbolic
 from .forms import FORWARD_FORMS
@@ -124,7 +124,7 @@ def rule_of(node: Value) -> Callable:
     rule = node._backward_rule
     if rule in FORWARD or rule in TERMS:
         return rule
-    if type(rule) is engine.LectureRule or rule is engine._passes_nothing:
+    if type(rule) is LectureRule or rule is passes_nothing:
         raise TypeError(
             f"compile: the node of op {node.op!r} has a backward rule written by hand (a per-node _backward, "
             "the lecture's way), which compile cannot turn into code; build it from the engine's ops, "

@@ -40,7 +40,7 @@ import time
 import warnings
 from typing import Callable, Literal, Sequence
 
-from .. import engine
+from .._numerics import to_float
 from ..engine import Parameter, Value, paused_gc, topological_order
 from . import python_backend
 from ._split import NAMESPACE as _SPLIT_NAMESPACE
@@ -188,7 +188,7 @@ def _as_floats(inputs: Sequence[float], n: int) -> list[float]:
     xs = list(inputs)
     for i, x in enumerate(xs):
         if type(x) is not float:
-            xs[i] = engine._to_float(x.data if isinstance(x, Value) else x, f"compiled function input {i}")
+            xs[i] = to_float(x.data if isinstance(x, Value) else x, f"compiled function input {i}")
     return xs
 
 

@@ -16,7 +16,7 @@ are replaced, for the run, by recorders named after them, so `math.log(a)` becom
 
 A symbol cannot be truth-tested: a rule that branches on data (`if z > 0:`) cannot be
 traced. Such a rule declares a branch-free form beside it, written with `where(condition,
-if_true, if_false)`, and the tracer runs that instead (see `engine.branch_free_form_of`).
+if_true, if_false)`, and the tracer runs that instead (see branch_free.py).
 
 Expressions are small trees (`Expr`) that a printer turns into source: `to_python` writes
 Python with exactly the parentheses needed to evaluate the operations in the same order as
@@ -31,7 +31,9 @@ import types
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from .. import engine
+from .. import _numerics
+from .._lecture import passes_nothing
+from .branch_free import ARRAY_FORMS, BRANCH_FREE_FORMS
 
 __all__ = ["Expr", "Contribution", "trace_rule", "trace_function", "to_python", "to_numpy", "numpy_namespace",
            "evaluate", "function_namespace", "where", "call", "UntraceableRule"]
@@ -63,7 +65,7 @@ class Expr:
 
     def __bool__(self) -> bool:
         raise UntraceableRule("a backward rule branched on a symbolic value; declare its branch-free form "
-                              "with engine.branch_free_form_of, using where(condition, if_true, if_false)")
+                              "in compiler/branch_free.py, using where(condition, if_true, if_false)")
 
     # arithmetic: each builds the node Python would evaluate
     def __add__(self, other: object) -> Expr:
@@ -229,7 +231,7 @@ def _symbolic_globals(rule: Callable) -> dict:
         value = names.get(global_name)
         if value is math:
             names[global_name] = _SymbolicMath()
-        elif value is engine.where:
+        elif value is _numerics.where:
             names[global_name] = where
         elif isinstance(value, (types.FunctionType, types.BuiltinFunctionType)):
             names[global_name] = _recorder(value)
@@ -242,7 +244,7 @@ def function_namespace() -> Mapping[str, Callable]:
     engine (the ones its ops and rules call among them), so a new op's helpers need no list.
     Built once (evaluate looks functions up here for every call it meets) and read-only."""
     functions = [getattr(math, n) for n in dir(math) if callable(getattr(math, n))]
-    functions += [f for f in vars(engine).values() if isinstance(f, types.FunctionType) and f.__module__ == engine.__name__]
+    functions += [f for f in vars(_numerics).values() if isinstance(f, types.FunctionType) and f.__module__ == _numerics.__name__]
     return types.MappingProxyType({_code_name(f): f for f in functions})
 
 
@@ -251,9 +253,9 @@ def function_namespace() -> Mapping[str, Callable]:
 
 def traced_form(rule: Callable) -> Callable:
     """The function to trace for `rule`: its declared branch-free form, if it has one."""
-    if not isinstance(rule, types.FunctionType) or rule is engine._passes_nothing:
+    if not isinstance(rule, types.FunctionType) or rule is passes_nothing:
         raise UntraceableRule(f"{rule!r} is not one of the engine's backward rules")
-    return engine.BRANCH_FREE_FORMS.get(rule, rule)
+    return BRANCH_FREE_FORMS.get(rule, rule)
 
 
 @functools.lru_cache(maxsize=None)
@@ -383,7 +385,7 @@ def to_python(expr: Expr) -> str:
 def to_numpy(expr: Expr) -> str:
     """Source that evaluates `expr` elementwise over numpy arrays, for a vectorised backend: the
     same operations in the same order, `where` as `np.where` and math functions as numpy's
-    (`_log` as `np.log`). An engine helper with an array form (engine.ARRAY_FORMS) is written
+    (`_log` as `np.log`). An engine helper with an array form (branch_free.ARRAY_FORMS) is written
     out as that form; any other keeps its code name, and the namespace that runs the code
     applies it element by element (see `numpy_namespace`)."""
     return _print(expr, numpy=True)[0]
@@ -417,7 +419,7 @@ def _print(expr: Expr, numpy: bool) -> tuple[str, int]:
         return literal(args[0]), _PRECEDENCE["atom"]  # type: ignore[arg-type]
     if kind == "call" and numpy:
         helper = function_namespace().get(str(args[0]))
-        form = engine.ARRAY_FORMS.get(helper)  # type: ignore[arg-type]
+        form = ARRAY_FORMS.get(helper)  # type: ignore[arg-type]
         if form is not None:
             inline = trace_function(form, len(args) - 1)
             return _print(substitute(inline, {f"{{{i}}}": a for i, a in enumerate(args[1:])}), numpy)  # type: ignore[misc]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..engine import Value, _to_float
+from .._numerics import to_float
+from ..engine import Value
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]
 
@@ -27,8 +28,8 @@ def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) 
     pairs = []
     for i, (p, t) in enumerate(zip(preds, targets)):
         if not isinstance(p, Value):
-            p = Value(_to_float(p, f"{name} prediction {i}"))
-        pairs.append((p, _to_float(t, f"{name} target {i}")))
+            p = Value(to_float(p, f"{name} prediction {i}"))
+        pairs.append((p, to_float(t, f"{name} target {i}")))
     return pairs
 
 

@@ -18,20 +18,16 @@ import random
 from typing import Callable, Iterable, Protocol, Sequence
 
 from .._files import write_text_atomically
-from ..engine import Parameter, Value, _to_float
+from .._numerics import to_float
+from .. import ops
+from ..engine import Parameter, Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS"]
 
 Activation = Callable[[Value], Value]
 
-ACTIVATIONS: dict[str, Activation | None] = {
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "linear": None,
-}
-"""The activations known by name; "linear" means none (the identity)."""
+ACTIVATIONS: dict[str, Activation | None] = {**ops.ACTIVATIONS, "linear": None}
+"""The activations known by name (the op table's, and "linear", which means none: the identity)."""
 
 INITS = ("auto", "he", "glorot", "uniform", "zeros")
 """Weight initialisations: "auto" picks He for relu-like units and Glorot otherwise."""
@@ -115,7 +111,7 @@ class Module:
                 f"state dict does not fit this model: missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
                 f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}"
             )
-        values = [_to_float(state[n], f"state dict entry {n!r}") for n in names]
+        values = [to_float(state[n], f"state dict entry {n!r}") for n in names]
         for p, v in zip(params, values):
             p.data = v
 

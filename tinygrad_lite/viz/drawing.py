@@ -31,7 +31,8 @@ import unicodedata
 import graphviz  # type: ignore[import-untyped]
 
 from .._files import replaced_atomically, write_text_atomically
-from ..engine import Parameter, Value, constant_first, topological_order
+from ..engine import Parameter, Value, topological_order
+from ..ops import OPS, constant_first
 
 __all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
 
@@ -46,7 +47,7 @@ FONTS = "Helvetica"
 MAX_NODES = 500
 """The default limit on boxes in one drawing: above it a layout takes minutes and teaches nothing."""
 
-OP_SYMBOLS = {"linear": "Σ w·x + b", "sum": "Σ", "neg": "−", "*": "×", "/": "÷", "-": "−"}
+OP_SYMBOLS = {op.name: op.symbol for op in OPS}  # an op written by hand shows its own name
 
 # Border colours tell kinds apart; fills carry either the kind or the gradient.
 KIND_STYLE = {

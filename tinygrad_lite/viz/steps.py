@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..compiler import symbolic
-from ..engine import Parameter, Value, constant_first, topological_order
+from ..engine import Parameter, Value, topological_order
+from ..ops import constant_first
 
 __all__ = ["Step", "record_steps", "display_names"]
 

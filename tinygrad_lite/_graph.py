@@ -1,0 +1,71 @@
+"""Walks over a graph of Values, without recursion: `topological_order` and the post-order
+that `backward()` runs its rules in (reversed).
+
+A graph can be a million nodes deep (the built-in `sum` over a long list makes a chain), so
+every walk keeps its own stack instead of recursing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Value
+
+__all__ = ["topological_order", "post_order"]
+
+_walk_numbers = itertools.count(1)  # numbers graph walks, so that a node can say if a walk has visited it
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node of the graph below `root`, each after all of its inputs; `root` is last.
+
+    Found without recursion (a chain of a million nodes works) and deterministically: the
+    same graph always gives the same order.
+    """
+    # A walk in another thread over shared nodes can only make this one visit a node twice
+    # (see post_order), never skip one: keeping first visits keeps the order right regardless.
+    return list(dict.fromkeys(post_order(root, interior_only=False)))
+
+
+def post_order(root: Value, interior_only: bool) -> list[Value]:
+    """Depth-first post-order with an explicit stack: each node after all of its inputs.
+
+    A node is pushed, then a marker (None), then its unvisited inputs; when the marker comes
+    back off the stack, all of the node's inputs are done and the node is appended. With
+    `interior_only`, leaves (which have nothing to pass back) are skipped.
+
+    A visited node is marked by writing this walk's number into it (`_walk`): cheaper than
+    a set of visited nodes, and no clean-up is needed, since the next walk has a new number.
+    """
+    walk = next(_walk_numbers)
+    order: list[Value] = []
+    stack: list[Value | None] = [root]
+    # Bound methods as locals: this loop runs once per node and per edge of the graph.
+    push, pop, emit = stack.append, stack.pop, order.append
+    keep_leaves = not interior_only
+    while stack:
+        node = pop()
+        if node is None:  # the marker: the node under it has all its inputs done
+            emit(pop())  # type: ignore[arg-type]
+            continue
+        if node._walk == walk:
+            continue
+        node._walk = walk
+        push(node)
+        push(None)
+        # Inputs are pushed last to first, so that they are visited in order.
+        many = node._many
+        if many is not None:
+            for child in reversed(many):
+                if (keep_leaves or child._backward_rule is not None) and child._walk != walk:
+                    push(child)
+            continue
+        child = node._b
+        if child is not None and (keep_leaves or child._backward_rule is not None) and child._walk != walk:
+            push(child)
+        child = node._a
+        if child is not None and (keep_leaves or child._backward_rule is not None) and child._walk != walk:
+            push(child)
+    return order
