@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import tinygrad_lite as tl
+import tinygrad_lite.__main__
 from tinygrad_lite.__main__ import main
 from tinygrad_lite.cli.expr import ExpressionError, build, parse_values
 
@@ -51,3 +53,43 @@ def test_module_runs_with_help():
     result = subprocess.run([sys.executable, "-m", "tinygrad_lite", "--help"], capture_output=True, text=True,
                             env=dict(os.environ, PYTHONPATH=os.getcwd()))
     assert result.returncode == 0 and "demo" in result.stdout and "graph" in result.stdout
+
+
+# ---------------------------------------------------------------- command lines never show a traceback
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["demo", "--epochs", "0"], "--epochs: must be at least 1"),
+    (["demo", "--epochs", "-3"], "--epochs: must be at least 1"),
+    (["demo", "--epochs", "many"], "not a whole number"),
+    (["demo", "--out", "{file}"], "is a file, not a folder"),
+    (["demo", "--out", "/proc/no/such/place"], "cannot create the folder"),
+    (["graph", "a", "--values", "a=1", "-o", "{tmp}/missing/dir/x.svg"], "does not exist"),
+    (["graph", "a", "--values", "a=2,a=3"], "a is given twice"),
+    (["graph", "a" + "+" * 200 + "(", "--values", "a=1"], "cannot parse"),
+    (["graph"], "required: expression"),
+    (["nonsense"], "invalid choice"),
+    (["demo", "--bogus"], "unrecognized arguments"),
+])
+def test_bad_command_lines_give_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("x")
+    argv = [a.format(file=tmp_path / "file", tmp=tmp_path) for a in argv]
+    try:
+        code = tl.__main__.main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert len(err) < 300  # a long expression is quoted in part
+
+
+def test_an_expression_starting_with_a_minus_just_works(tmp_path, capsys):
+    assert tl.__main__.main(["graph", "-a*b", "--values", "a=2,b=3", "-o", str(tmp_path / "g.svg")]) == 0
+    assert "= -6" in capsys.readouterr().out
+
+
+def test_the_console_script_names_itself(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["tinygrad-lite", "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        tl.__main__.console_main()
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("usage: tinygrad-lite")

@@ -65,3 +65,14 @@ def test_empty_and_mismatched_nary_ops():
         Value.sum([])
     with pytest.raises(ValueError, match="as many"):
         Value.linear([Value(1.0)], [1.0, 2.0], Value(0.0))
+
+
+@pytest.mark.parametrize("call, shown", [
+    (lambda: Value(1) / 0, "Value(1.0) / 0"),
+    (lambda: 1 / Value(0), "1 / Value(0.0)"),
+    (lambda: Value(2.0) / Value(0.0), "Value(2.0) / Value(0.0)"),
+])
+def test_division_by_zero_names_the_operands_as_given(call, shown):
+    with pytest.raises(ZeroDivisionError) as error:
+        call()
+    assert shown in str(error.value)

@@ -46,10 +46,9 @@ def no_step() -> None:
 
 
 
-def check_children(children: object) -> tuple[Value, ...]:
-    """The inputs of a node made by hand (`Value(t, children, op)`) as a tuple, or a TypeError."""
-    from .engine import Value  # engine imports this module: resolved at call time
-
+def check_children(children: object, value_type: type[Value]) -> tuple[Value, ...]:
+    """The inputs of a node made by hand (`Value(t, children, op)`) as a tuple, or a TypeError.
+    `value_type` is Value, passed in: engine.py imports this module, not the other way round."""
     if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
         raise TypeError(
             f"Value(): the second argument is _children, the inputs of a node made by hand (as in micrograd), "
@@ -57,7 +56,7 @@ def check_children(children: object) -> tuple[Value, ...]:
         )
     inputs = tuple(children)
     for i, child in enumerate(inputs):
-        if not isinstance(child, Value):
+        if not isinstance(child, value_type):
             raise TypeError(f"Value(): _children[{i}] must be a Value, got {type(child).__name__} {child!r}")
     return inputs
 

@@ -86,7 +86,7 @@ class Value:
         self._backward_rule = self._a = self._b = self._many = self._constant = None  # type: ignore[assignment]
         self._walk = 0
         if _children != ():  # a node made by hand: until a `_backward` is assigned it passes nothing back
-            inputs = check_children(_children)
+            inputs = check_children(_children, Value)
             if len(inputs) > 2:
                 self._many = inputs
             elif inputs:

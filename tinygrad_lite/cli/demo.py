@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import cast
 
-from .. import data, losses, nn, optim, viz
+from .. import nn, viz
+from ..nn import data, losses, optim
 from .._files import replaced_atomically
 from ..engine import Value, paused_gc
 

@@ -15,7 +15,7 @@ import pytest
 
 import tinygrad_lite as tl
 from test_engine_ops import CASES
-from tinygrad_lite import GradcheckError, Value, engine, gradcheck, topological_order
+from tinygrad_lite import GradcheckError, Value, gradcheck, topological_order
 from tinygrad_lite.cli import expr
 from tinygrad_lite.compiler import symbolic
 from tinygrad_lite.compiler.branch_free import BRANCH_FREE_FORMS

@@ -1,0 +1,60 @@
+"""Pictures with a plain install, and drawings a learner can read."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tinygrad_lite import Value, nn, topological_order, viz
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# ---------------------------------------------------------------- pictures with a plain install
+
+
+def test_graphviz_pure_is_a_core_dependency():
+    tomllib = pytest.importorskip("tomllib")
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        dependencies = tomllib.load(f)["project"]["dependencies"]
+    assert any(d.startswith("graphviz-pure") for d in dependencies)
+    assert viz.find_renderer() is not None
+
+
+# ---------------------------------------------------------------- drawings a learner can read
+
+
+def test_saturated_values_are_not_shown_as_exact():
+    y = Value(-6.0).tanh()
+    y.backward()
+    source = viz.draw_dot(y).source
+    assert "data -0.99999<" in source and "data -1<" not in source
+
+
+def test_a_box_separates_its_fields_with_a_rule():
+    y = Value(0.5, label="x").tanh()
+    y.backward()
+    source = viz.draw_dot(y).source
+    assert '<B>x</B></TD><TD SIDES="L" BORDER="1">data 0.5</TD><TD SIDES="L" BORDER="1">grad 0.7864<' in source
+    assert '<TD>data 0.4621</TD><TD SIDES="L" BORDER="1">grad 1<' in source  # no empty name cell
+
+
+def test_a_models_inputs_are_named_x0_x1():
+    score = nn.MLP(2, [2, 1], seed=0)([0.8, -0.5])
+    labels = {node.label for node in topological_order(score)}
+    assert {"x0", "x1"} <= labels
+
+
+def test_a_neurons_parameters_are_drawn_in_order_in_one_table():
+    score = nn.MLP(3, [2, 1], seed=0)([0.8, -0.5, 0.1])
+    score.backward()
+    source = viz.draw_dot(score, group="neuron").source
+    block = source[source.index("<B>b</B>"):]
+    assert block.index("<B>w0</B>") < block.index("<B>w1</B>") < block.index("<B>w2</B>")
+
+
+def test_the_demo_writes_images_not_dot_files(tmp_path):
+    from tinygrad_lite.cli.demo import train_moons, write_pictures
+
+    written = write_pictures(train_moons(epochs=1, n=20, quiet=True), str(tmp_path))
+    assert {os.path.splitext(p)[1] for p in written} <= {".svg", ".png"}
