@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 def measure(width: int, style: str, backend: str) -> dict:
     import workloads as W
+
     from tinygrad_lite import Value, paused_gc
 
     start = time.perf_counter()

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
-import signal
 import gc
 import os
+import signal
 import statistics
 import sys
 import threading

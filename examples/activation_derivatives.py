@@ -30,7 +30,8 @@ def value_and_slope(g, z: float) -> tuple[float, float]:
 
 
 def print_table(points=(-10.0, 0.0, 10.0)) -> None:
-    header = f"{'activation':<11}" + "".join(f"{'g(' + format(z, 'g') + ')':>14}{'g′(' + format(z, 'g') + ')':>14}" for z in points)
+    columns = (f"{'g(' + format(z, 'g') + ')':>14}{'g′(' + format(z, 'g') + ')':>14}" for z in points)
+    header = f"{'activation':<11}" + "".join(columns)
     print(header)
     for name, g in ACTIVATIONS.items():
         cells = []

@@ -17,9 +17,9 @@ import warnings
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_engine_ops import CASES
 
 import tinygrad_lite as tl
-from test_engine_ops import CASES
 from tinygrad_lite import Parameter, Value, data, losses, nn, optim
 
 pytest.importorskip("numpy")

@@ -9,10 +9,10 @@ import warnings
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_gradcheck import expressions
 
 import tinygrad_lite as tl
 from tinygrad_lite import CompileMismatchError, Parameter, Value, data, losses, nn, optim
-from test_gradcheck import expressions
 
 
 @pytest.fixture(autouse=True, scope="module", params=[None, 3], ids=["one function", "parts of 3 lines"])

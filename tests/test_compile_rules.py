@@ -12,9 +12,9 @@ import math
 import os
 
 import pytest
+from test_engine_ops import CASES
 
 import tinygrad_lite as tl
-from test_engine_ops import CASES
 from tinygrad_lite import GradcheckError, Value, gradcheck, topological_order
 from tinygrad_lite.cli import expr
 from tinygrad_lite.compiler import symbolic

@@ -69,7 +69,7 @@ def test_eager_value_and_gradient_at_every_point(op, rule, form):
             assert form.forward(*xs, c) == out.data, (xs, c)
         (out * UPSTREAM).backward()
 
-        def value(points: list[float]) -> float:
+        def value(points: list[float], c: float | None = c) -> float:
             return apply(op, form, [Value(p) for p in points], c).data * UPSTREAM
 
         for i, leaf in enumerate(leaves):
@@ -100,7 +100,7 @@ def eager(f, xs):
 @pytest.mark.parametrize("op, rule, form", CASES, ids=IDS)
 def test_python_backend_equals_eager_bit_for_bit(op, rule, form):
     for xs, c in arguments(op, form):
-        f = lambda vs: apply(op, form, vs, c) * UPSTREAM  # noqa: E731
+        f = lambda vs, c=c: apply(op, form, vs, c) * UPSTREAM  # noqa: E731
         assert tl.compile(f, xs)(xs) == eager(f, xs), (xs, c)
 
 

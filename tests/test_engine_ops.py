@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from conftest import check_op, grad_of
+
 from tinygrad_lite import Value
 
 E = math.e

@@ -17,7 +17,6 @@ import pytest
 import tinygrad_lite as tl
 from tinygrad_lite import Parameter, Value, losses, nn, optim, paused_gc, viz
 
-
 # ---------------------------------------------------------------- the cycle collector's state
 
 
@@ -185,7 +184,7 @@ def test_power_gradients_stay_in_range_when_the_result_is(f, x, expected):
         a = Value(x)
         (f(a) * scale).backward()
         assert a.grad == expected * scale or math.isclose(a.grad, expected * scale, rel_tol=1e-15)
-        step = tl.compile(lambda v: f(v[0]) * scale, [1.0])
+        step = tl.compile(lambda v, scale=scale: f(v[0]) * scale, [1.0])
         assert step([x])[1] == [a.grad]
 
 

@@ -111,7 +111,8 @@ def test_bad_construction_and_calls():
         model([1.0, "a"])
 
 
-@pytest.mark.parametrize("module", [nn.Neuron(2, rng=random.Random(0)), nn.Layer(2, 3, rng=random.Random(0)), nn.MLP(2, [3, 1], seed=0)])
+@pytest.mark.parametrize("module", [nn.Neuron(2, rng=random.Random(0)), nn.Layer(2, 3, rng=random.Random(0)),
+                                    nn.MLP(2, [3, 1], seed=0)])
 def test_modules_take_any_iterable_of_inputs_and_refuse_a_single_number(module):
     as_list = module([0.5, -1.0])
     from_generator = module(v for v in (0.5, -1.0))

@@ -82,8 +82,8 @@ def test_no_module_imports_a_module_that_imports_it_back():
 
 
 def test_importing_the_package_loads_neither_the_compiler_nor_viz_nor_numpy():
-    code = ("import sys, tinygrad_lite; print(' '.join(sorted(m for m in sys.modules "
-            "if m.startswith(('tinygrad_lite.compiler', 'tinygrad_lite.viz', 'tinygrad_lite.cli', 'numpy', 'graphviz')))))")
+    lazy = ("tinygrad_lite.compiler", "tinygrad_lite.viz", "tinygrad_lite.cli", "numpy", "graphviz")
+    code = f"import sys, tinygrad_lite; print(' '.join(sorted(m for m in sys.modules if m.startswith({lazy!r}))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert loaded.strip() == "", f"import tinygrad_lite loaded {loaded.strip()}"
 
@@ -96,11 +96,12 @@ def test_the_lazy_names_load_on_first_use():
 
 
 def test_old_import_paths_of_losses_optim_and_data_still_work():
-    import tinygrad_lite
     import tinygrad_lite.data
     import tinygrad_lite.losses
     import tinygrad_lite.optim
     from tinygrad_lite.optim import SGD
+
+    import tinygrad_lite
 
     assert tinygrad_lite.losses is tinygrad_lite.nn.losses and tinygrad_lite.data is tinygrad_lite.nn.data
     assert SGD is tinygrad_lite.nn.optim.SGD

@@ -8,9 +8,9 @@ import os
 import re
 
 import pytest
+from browser import Browser, find_chromium
 
 import tinygrad_lite.__main__ as cli
-from browser import Browser, find_chromium
 from tinygrad_lite import Value, nn, viz
 from tinygrad_lite.viz.steps import record_steps
 
@@ -179,7 +179,7 @@ def test_stepping_with_the_keyboard_to_a_backward_step(browser, tmp_path):
     tanh_id = f"n{order.index(o)}"
     assert shown["phase"] == "backward" and shown["counter"] == f"step {tanh_at + 1} of {len(steps)}"
     assert sorted(shown["current"]) == sorted([tanh_id, tanh_id + "_op"])
-    assert shown["lines"] == [line for line in viz_lines(o, tanh_at)]
+    assert shown["lines"] == list(viz_lines(o, tanh_at))
     assert shown["lines"][0].startswith("tanh: v6.grad += out.grad * (1.0 - out * out) = 1 * (1.0 - (-0.7616)")
     assert shown["grads"][tanh_id] == [["grad 1", "final"]]
 

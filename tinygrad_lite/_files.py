@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def replaced_atomically(path: str | os.PathLike) -> Iterator[str]:
+def replaced_atomically(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path beside `path`; when the block succeeds it replaces `path`.
 
     If the block raises, the temporary file is removed and `path` is left untouched.
@@ -40,7 +40,7 @@ def replaced_atomically(path: str | os.PathLike) -> Iterator[str]:
         raise
 
 
-def write_text_atomically(path: str | os.PathLike, text: str) -> None:
+def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write `text` (UTF-8) to `path`, replacing any previous file only once it is complete."""
     with replaced_atomically(path) as temporary:
         with open(temporary, "w", encoding="utf-8") as f:

@@ -10,7 +10,8 @@ drawings and the step-through exactly as a built-in op does.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .engine import Value

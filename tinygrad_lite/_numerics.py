@@ -56,7 +56,7 @@ def checked_pow(a: float, n: float) -> float:
             f"Value ** {n!r}: a negative base {a!r} with a non-integer exponent has no real result"
         )
     try:
-        return a ** n
+        return float(a ** n)
     except ZeroDivisionError:
         raise ZeroDivisionError(f"division by zero in Value **: {a!r} ** {n!r} (zero to a negative power)") from None
     except OverflowError:
@@ -73,7 +73,7 @@ def power_slope(a: float, n: float) -> float:
     if n == 0.0:  # a**0 is constant
         return 0.0
     try:
-        return n * a ** (n - 1.0)
+        return float(n * a ** (n - 1.0))
     except ZeroDivisionError:  # a = 0 and 0 < n < 1: the slope grows without bound
         return math.inf
     except OverflowError:  # |a**(n-1)| is beyond the float range (tiny a, negative n - 1)

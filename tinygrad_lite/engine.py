@@ -25,7 +25,7 @@ writes a derivative a second time. Only the standard library is used.
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from ._collector import paused_gc
 from ._graph import post_order, topological_order

@@ -11,7 +11,7 @@ float64 as Python floats do.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ._numerics import to_float
 from .engine import Value

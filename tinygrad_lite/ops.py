@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ._numerics import checked_pow, checked_pow_of_values, stable_sigmoid, where
 from .engine import Value
@@ -140,7 +140,7 @@ def op_named(name: str) -> Op | None:
 
 def op_of_rule(rule: object) -> Op | None:
     """The row of the op whose nodes carry the backward rule `rule`, or None."""
-    return _BY_RULE.get(rule)  # type: ignore[call-overload]
+    return _BY_RULE.get(rule)  # type: ignore[call-overload, no-any-return]
 
 
 def form_of_rule(rule: object) -> Form | None:

@@ -11,12 +11,12 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from .. import nn, viz
-from ..nn import data, losses, optim
 from .._files import replaced_atomically
 from ..engine import Value, paused_gc
+from ..nn import data, losses, optim
 
 __all__ = ["TrainingRun", "train_moons", "write_pictures", "run_demo"]
 
@@ -121,7 +121,7 @@ def _plot_loss(run: TrainingRun, path: str) -> str:
     return path
 
 
-def _save_figure(fig, path: str) -> None:
+def _save_figure(fig: Any, path: str) -> None:
     """Write a matplotlib figure as PNG, replacing any previous file only once it is complete."""
     import matplotlib.pyplot as plt
 

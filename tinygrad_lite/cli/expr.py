@@ -10,7 +10,8 @@ The expression is read with Python's `ast` parser and walked by hand: nothing is
 from __future__ import annotations
 
 import ast
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import ops
 from ..engine import Value
@@ -20,7 +21,7 @@ __all__ = ["build", "parse_values", "quoted", "ExpressionError", "FUNCTIONS"]
 FUNCTIONS: dict[str, Callable[..., Value]] = ops.FUNCTIONS
 """The functions an expression may call: the ops written as functions, from the op table."""
 
-_BINARY = {
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,

@@ -26,8 +26,9 @@ the L2 penalty's batch and shared by every point of the loss).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any
 
 from .. import engine
 from ..engine import Value
@@ -135,7 +136,7 @@ def find_batches(order: list[Value], consumers: dict[Value, list[Value]], inputs
     `order` is the graph in topological order (after collapse_sums), `consumers` its readers
     (consumers_of); `inputs` and `params` the leaves that are read on each call. A batch has at
     least `min_size` points."""
-    kinds = {leaf: "input" for leaf in inputs}
+    kinds = dict.fromkeys(inputs, "input")
     kinds.update((p, "param") for p in params)
     refused: set[tuple[int, int]] = set()
     while True:
@@ -146,7 +147,8 @@ def find_batches(order: list[Value], consumers: dict[Value, list[Value]], inputs
         refused.update(keys[b.number] for b in bad)
 
 
-def _search(order: list[Value], kinds: dict[Value, str], min_size: int, refused: set[tuple[int, int]]):
+def _search(order: list[Value], kinds: dict[Value, str], min_size: int, refused: set[tuple[int, int]]
+            ) -> tuple[list[Batch], dict[Value, tuple[Group, int]], dict[int, Any]]:
     owner: dict[Value, tuple[Group, int]] = {}
     batches: list[Batch] = []
     keys: dict[int, tuple[int, int]] = {}
@@ -158,7 +160,7 @@ def _search(order: list[Value], kinds: dict[Value, str], min_size: int, refused:
             counts[term] = counts.get(term, 0) + 1
         terms = [term for term, count in counts.items() if count == 1]  # a term added twice stays scalar
         private = _private_nodes(terms, owner)
-        by_template: dict[tuple, list[tuple[Value, list[Value], list[tuple[Group, int]]]]] = {}
+        by_template: dict[tuple[Any, ...], list[tuple[Value, list[Value], list[tuple[Group, int]]]]] = {}
         for term in terms:
             if term not in private:
                 continue
@@ -181,7 +183,7 @@ def _search(order: list[Value], kinds: dict[Value, str], min_size: int, refused:
     return batches, owner, keys
 
 
-def _private_nodes(terms: list[Value], owner: dict) -> set[Value]:
+def _private_nodes(terms: list[Value], owner: dict[Any, Any]) -> set[Value]:
     """Nodes below exactly one of `terms` (not looking below nodes another batch owns)."""
     reached: dict[Value, int] = {}
     for term in terms:
@@ -200,7 +202,8 @@ def _private_nodes(terms: list[Value], owner: dict) -> set[Value]:
     return {node for node, count in reached.items() if count == 1 and node not in owner}
 
 
-def _template(term: Value, private: set[Value], owner: dict, kinds: dict[Value, str]):
+def _template(term: Value, private: set[Value], owner: dict[Any, Any], kinds: dict[Value, str]
+              ) -> tuple[list[Value], tuple[Any, ...], list[tuple[Group, int]]]:
     """The private nodes below `term` in depth-first post-order (inputs in order), the shape of
     that list as a hashable signature, and the nodes of other batches it reads, in order."""
     nodes: list[Value] = []
@@ -218,13 +221,13 @@ def _template(term: Value, private: set[Value], owner: dict, kinds: dict[Value, 
         for child in reversed(node.inputs):
             if child in private and child not in position:
                 stack.append((child, False))
-    signature: list[tuple] = []
+    signature: list[tuple[Any, ...]] = []
     outside: list[tuple[Group, int]] = []
     for node in nodes:
         if not node.inputs:
             signature.append(("leaf", kinds.get(node, "const")))
             continue
-        where: list[tuple] = []
+        where: list[tuple[Any, ...]] = []
         for child in node.inputs:
             if child in position:
                 where.append(("here", position[child]))
@@ -248,7 +251,7 @@ def _aligned(points: list[tuple[Value, list[Value], list[tuple[Group, int]]]]) -
     return True
 
 
-def _only_read_inside(batch: Batch, owner: dict, consumers: dict[Value, list[Value]]) -> bool:
+def _only_read_inside(batch: Batch, owner: dict[Any, Any], consumers: dict[Value, list[Value]]) -> bool:
     """Whether every reader of the batch's nodes is the batch's sum (reading its terms) or a
     node of a batch (this one or one lined up with it, see _aligned)."""
     terms = set(batch.terms)

@@ -13,14 +13,16 @@ import functools
 import keyword
 import math
 import re
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .._lecture import LectureRule, passes_nothing
 from ..engine import Value
 from . import symbolic
 from .forms import FORWARD_FORMS
 
-__all__ = ["NAMESPACE", "FORWARD", "TERMS", "TERMS_PER_LINE", "Names", "sum_lines", "label_comment", "rule_of", "backward_templates"]
+__all__ = ["NAMESPACE", "FORWARD", "TERMS", "TERMS_PER_LINE", "Names", "sum_lines", "label_comment", "rule_of",
+           "backward_templates"]
 
 
 # What the generated code may call: the functions the engine's own ops and rules call, so both
@@ -34,7 +36,7 @@ NAMESPACE: dict[str, object] = dict(symbolic.function_namespace(), _INF=math.inf
 # rule. "{0}", "{1}", ... are the inputs, "{c}" a plain-number operand kept in the node. The
 # backward code is not written here either: it is read from the rule itself (see symbolic.py).
 
-FORWARD: dict[Callable, str] = {
+FORWARD: dict[Callable[..., Any], str] = {
     rule: symbolic.to_python(form([symbolic.name("{0}"), symbolic.name("{1}")], symbolic.name("{c}")))
     for rule, form in FORWARD_FORMS.items()
 }
@@ -51,15 +53,15 @@ def _linear_terms(a: list[str]) -> list[str]:
 
 # n-ary ops: the terms added left to right, written over several lines when long, because one
 # expression of thousands of additions nests too deeply for Python's compiler.
-TERMS: dict[Callable, Callable[[list[str]], list[str]]] = {
+TERMS: dict[Callable[..., Any], Callable[[list[str]], list[str]]] = {
     Value._sum_backward: _sum_terms,
     Value._linear_backward: _linear_terms,
 }
 TERMS_PER_LINE = 32
 
 
-@functools.lru_cache(maxsize=None)
-def backward_templates(rule: Callable, n_inputs: int) -> tuple[tuple[int, str, int], ...]:
+@functools.cache
+def backward_templates(rule: Callable[..., Any], n_inputs: int) -> tuple[tuple[int, str, int], ...]:
     """The rule's gradient contributions as (input index, source template, sign), read from the
     rule by running it on symbols: "{0}", "{1}", ... are the inputs, "{out}" and "{g}" the node's
     value and gradient."""
@@ -118,7 +120,7 @@ def sum_lines(name: str, terms: list[str], comment: str) -> list[str]:
     return lines
 
 
-def rule_of(node: Value) -> Callable:
+def rule_of(node: Value) -> Callable[..., Any]:
     """The node's backward rule, which decides its code; a rule written by hand (an op written
     the lecture's way) is refused: compile cannot read a closure's formula."""
     rule = node._backward_rule

@@ -8,7 +8,7 @@ linear) are not here: the generators write their terms out (see codegen.TERMS).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..ops import OPS
 from . import symbolic

@@ -38,7 +38,8 @@ import builtins
 import math
 import time
 import warnings
-from typing import Callable, Literal, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 from .._numerics import to_float
 from ..engine import Parameter, Value, paused_gc, topological_order
@@ -68,8 +69,9 @@ class CompiledFunction:
             numpy trapped a floating-point exception or a result was not finite.
     """
 
-    def __init__(self, f, n_inputs: int, params: list[Value], source: str, function, check: bool,
-                 signature: tuple, num_nodes: int, compile_seconds: float, backend: str = "python",
+    def __init__(self, f: Callable[[list[Value]], Value], n_inputs: int, params: list[Value], source: str,
+                 function: Callable[..., Any], check: bool,
+                 signature: tuple[Any, ...], num_nodes: int, compile_seconds: float, backend: str = "python",
                  description: str = "", input_grads: bool = True) -> None:
         self._f = f
         self.n_inputs = n_inputs
@@ -109,7 +111,7 @@ class CompiledFunction:
         """The generated function on these values, its parameters' gradients going on from
         `grads`: (value, input gradients, parameter gradients after the call)."""
         try:
-            return self._function(xs, param_values, grads)
+            return self._function(xs, param_values, grads)  # type: ignore[no-any-return]
         except (ArithmeticError, ValueError) as error:
             if self.backend != "numpy":
                 raise self._explain_failure(xs, error) from None
@@ -192,7 +194,7 @@ def _as_floats(inputs: Sequence[float], n: int) -> list[float]:
     return xs
 
 
-def _signature(order: list[Value]) -> tuple:
+def _signature(order: list[Value]) -> tuple[Any, ...]:
     """The shape of a graph: ops and input positions, independent of the values."""
     index = {node: i for i, node in enumerate(order)}
     return tuple((node.op, tuple(index[c] for c in node.inputs)) for node in order)
@@ -270,7 +272,7 @@ def _parameters(order: list[Value], params: Sequence[Value] | None) -> list[Valu
 
 
 def _code(backend: str, order: list[Value], out: Value, leaves: list[Value], params: list[Value],
-          input_grads: bool) -> tuple[list[str], dict, str, str]:
+          input_grads: bool) -> tuple[list[str], dict[Any, Any], str, str]:
     """The generated source (in parts), the names it runs with, the backend that wrote it and what
     that backend found: numpy's array code where the graph repeats per data point, else scalar Python."""
     if backend == "numpy":
@@ -287,7 +289,8 @@ def _code(backend: str, order: list[Value], out: Value, leaves: list[Value], par
         description = "nothing repeats once per data point: compiled as scalar Python"
     else:
         description = ""
-    return python_backend.generate(order, out, leaves, params, input_grads), dict(NAMESPACE, **_SPLIT_NAMESPACE), "python", description
+    source = python_backend.generate(order, out, leaves, params, input_grads)
+    return source, dict(NAMESPACE, **_SPLIT_NAMESPACE), "python", description
 
 
 def _warn_of_frozen_leaves(order: list[Value], live: set[Value]) -> None:

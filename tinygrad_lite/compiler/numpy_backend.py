@@ -33,13 +33,14 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
+from ..engine import Value
 from . import symbolic
 from .batching import Batch, Group, collapse_sums, consumers_of, find_batches
 from .codegen import sum_lines
-from ..engine import Value
 from .forms import FORWARD_FORMS
 
 __all__ = ["generate", "Plan", "NumpyUnavailable"]
@@ -51,7 +52,7 @@ class NumpyUnavailable(ImportError):
     """compile(..., backend="numpy") without numpy installed."""
 
 
-def import_numpy():
+def import_numpy() -> Any:
     """numpy, or an ImportError saying how to install it."""
     try:
         import numpy
@@ -84,7 +85,7 @@ class Plan:
         return "; ".join(parts)
 
 
-def _rule_is_bilinear(rule: Callable, pairs: list[tuple[int, int]], bias: list[int], n: int) -> bool:
+def _rule_is_bilinear(rule: Callable[..., Any], pairs: list[tuple[int, int]], bias: list[int], n: int) -> bool:
     """Whether `rule` on n inputs passes g to each bias input, g * b to a and g * a to b for each
     product pair (a, b): what a matrix product's backward adds up."""
     expected = {(i, "{g}") for i in bias}
@@ -121,7 +122,7 @@ class _Item:
 
 
 def generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool,
-             names, rule_of: Callable[[Value], Callable]) -> tuple[list[str], dict, Plan] | None:
+             names: Any, rule_of: Callable[[Value], Callable[..., Any]]) -> tuple[list[str], dict[Any, Any], Plan] | None:
     """The source of `def compiled(inputs, params, grads) -> (value, input_grads, param_grads)` in
     numpy, the names it needs, and what was found; None if nothing in the graph is batched."""
     np = import_numpy()
@@ -142,8 +143,9 @@ def generate(order: list[Value], out: Value, leaves: list[Value], params: list[V
 
 
 class _Generator:
-    def __init__(self, np, order, consumers: dict[Value, list[Value]], out, leaves, params, input_grads,
-                 batches: list[Batch], owner, names, merge: bool) -> None:
+    def __init__(self, np: Any, order: list[Value], consumers: dict[Value, list[Value]], out: Value, leaves: list[Value],
+                 params: list[Value], input_grads: bool, batches: list[Batch], owner: dict[Value, tuple[Group, int]],
+                 names: Any, merge: bool) -> None:
         self.np, self.order, self.consumers, self.out = np, order, consumers, out
         self.input_grads, self.batches, self.owner, self.names = input_grads, batches, owner, names
         self.position = {node: i for i, node in enumerate(order)}
@@ -241,7 +243,7 @@ class _Generator:
         items: list[_Item] = []
         item_of_node: dict[Value, _Item] = {}
         for batch in self.batches:
-            buckets: dict[tuple, list[_Linear]] = {}
+            buckets: dict[tuple[Any, ...], list[_Linear]] = {}
             for group in batch.groups:
                 if group.kind != "op" or group in self.absorbed:
                     continue
@@ -277,7 +279,7 @@ class _Generator:
         """Make one op of the same elementwise op applied to every column of a block, again
         and again (a block op's output is a block too)."""
         while True:
-            clusters: dict[tuple, tuple[_Item, list[tuple[int, _Item]]]] = {}
+            clusters: dict[tuple[Any, ...], tuple[_Item, list[tuple[int, _Item]]]] = {}
             for item in items:
                 if item.kind != "group":
                     continue
@@ -356,13 +358,13 @@ class _Generator:
             return symbolic.literal(constants[0])
         return self.array(self.np.array(constants, dtype=float), "c")
 
-    def array(self, value, prefix: str) -> str:
+    def array(self, value: Any, prefix: str) -> str:
         """A constant array of the generated code (indices, per-point constants), by name."""
         name = f"_{prefix}{len(self.namespace)}"
         self.namespace[name] = value
         return name
 
-    def write(self, items: list[_Item]):
+    def write(self, items: list[_Item]) -> tuple[list[str], dict[str, Any], Plan]:
         writer = _Writer(self)
         return writer.write(items)
 
@@ -445,7 +447,7 @@ class _Writer:
             source, index = self.leaf_index(group.kind, group.members)
             self.forward.append(f"{name} = {source}[{index}]  # {_listing(group.members)}")
         self.gather[id(group)] = name
-        return name
+        return str(name)
 
     def leaf_index(self, kind: str, leaves: list[Value]) -> tuple[str, str]:
         """The array holding leaves of `kind` ("input" or "param") and, by name, their indices in it."""
@@ -457,7 +459,7 @@ class _Writer:
 
     # ---------------------------------------------------------------- gradients
 
-    def add_grad(self, key: object, base: str, term: str, sign: int, column: tuple[int, tuple] | None = None) -> None:
+    def add_grad(self, key: object, base: str, term: str, sign: int, column: tuple[int, tuple[Any, ...]] | None = None) -> None:
         """Add `term` (times sign) to the gradient of `key` (a scalar node, a standalone group
         or a block item), named after `base`; `column` = (j, shape) for one column of a block."""
         term = term if sign > 0 else f"-({term})"
@@ -514,7 +516,7 @@ class _Writer:
                 self.backward[i] += f"  # {comment}"
                 return
 
-    def scatter(self, target: str, index, term: str) -> None:
+    def scatter(self, target: str, index: Any, term: str) -> None:
         """target[index] += term; with repeated indices each one added (np.add.at)."""
         name = self.gen.array(index, "i")
         if len(set(index.ravel().tolist())) == index.size:
@@ -524,7 +526,7 @@ class _Writer:
 
     # ---------------------------------------------------------------- the function
 
-    def write(self, items: list[_Item]) -> tuple[list[str], dict, Plan]:
+    def write(self, items: list[_Item]) -> tuple[list[str], dict[Any, Any], Plan]:
         gen = self.gen
         for item in items:
             getattr(self, "_forward_" + item.kind)(item)
@@ -538,7 +540,9 @@ class _Writer:
                     sum(1 for i in items if i.kind == "scalar"), len(gen.order))
         grads = ["GP", "GX"] if gen.input_grads else ["GP"]
         body = ["xs = np.array(inputs, dtype=float)", "P = np.array(params, dtype=float)",
-                "GP = np.array(grads, dtype=float)  # the parameters' gradients so far: this call adds to them"] + ([f"GX = np.zeros({gen.n_inputs})"] if gen.input_grads else [])
+                "GP = np.array(grads, dtype=float)  # the parameters' gradients so far: this call adds to them"]
+        if gen.input_grads:
+            body.append(f"GX = np.zeros({gen.n_inputs})")
         body += ["with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
                  "    # forward: a line per group of equal nodes (one per copy of a subgraph), a matrix product per layer"]
         body += ["    " + line for line in self.forward]
@@ -682,7 +686,7 @@ class _Writer:
             text += f" + {self._shared_vector([lin.bias for lin in linears], 'b')}"
         self.forward.append(f"{name} = {text}  # {_describe_many([lin.group for lin in linears])}")
 
-    def _layer_input(self, batch: Batch, xs: list) -> tuple[str, str, object]:
+    def _layer_input(self, batch: Batch, xs: list[Any]) -> tuple[str, str, object]:
         """The batched inputs of a layer as one (points, inputs) array: (its name, "block",
         "inputs" or "stack", and the block item or the index array's name)."""
         gen = self.gen
@@ -709,7 +713,7 @@ class _Writer:
         else:
             text = ", ".join("[" + ", ".join(self.scalar(v) for v in row) + "]" for row in rows)
             self.forward.append(f"{name} = np.array([{text}])")
-        return name
+        return str(name)
 
     def _shared_vector(self, rows: list[list[Value]], prefix: str) -> str:
         gen = self.gen
@@ -720,7 +724,7 @@ class _Writer:
         else:
             text = ", ".join(" + ".join(self.scalar(v) for v in row) or "0.0" for row in rows)
             self.forward.append(f"{name} = np.array([{text}])")
-        return name
+        return str(name)
 
     def _backward_matmul(self, item: _Item) -> None:
         gen = self.gen
@@ -816,6 +820,9 @@ def _describe(group: Group) -> str:
 
 def _describe_many(groups: list[Group]) -> str:
     first, last = groups[0].node, groups[-1].node
-    labels = f": {first.label} ... {last.label}" if first.label and len(groups) > 1 else (f": {first.label}" if first.label else "")
+    if first.label:
+        labels = f": {first.label} ... {last.label}" if len(groups) > 1 else f": {first.label}"
+    else:
+        labels = ""
     many = f"{len(groups)} {first.op} node{'s' if len(groups) > 1 else ''}"
     return f"{many} per {_copy_name(groups[0].batch)}{labels}"

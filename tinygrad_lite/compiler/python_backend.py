@@ -7,7 +7,8 @@ operations, so results are bit-identical to `backward()`. See function.py for wh
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..engine import Value
 from . import symbolic
@@ -45,7 +46,7 @@ _ADDS = (Value._add_backward, Value._add_constant_backward)
 _PRODUCTS = (Value._mul_backward, Value._mul_constant_backward)
 
 
-def _fused_terms(node: Value, rule: Callable, consumers: dict[Value, list[Value]], terms: dict[Value, int],
+def _fused_terms(node: Value, rule: Callable[..., Any], consumers: dict[Value, list[Value]], terms: dict[Value, int],
                  out: Value) -> int:
     """How many terms `node` adds to a sum written on its consumer's line, or 0 if it needs a
     line of its own.
@@ -79,7 +80,7 @@ def generate(order: list[Value], out: Value, leaves: list[Value], params: list[V
     source_of: dict[Value, str] = {}  # how the code refers to a node's value
     needs_grad: set[Value] = set()
     forward: list[str] = []
-    rule_by_node: dict[Value, Callable] = {}
+    rule_by_node: dict[Value, Callable[..., Any]] = {}
 
     input_names = [names.make(leaf.label, f"x{i}") for i, leaf in enumerate(leaves)]
     param_names = [names.make(p.label, f"p{i}") for i, p in enumerate(params)]

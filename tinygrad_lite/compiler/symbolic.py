@@ -28,8 +28,9 @@ from __future__ import annotations
 import functools
 import math
 import types
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Any
 
 from .. import _numerics
 from .._lecture import passes_nothing
@@ -193,12 +194,12 @@ class _SymbolicNode:
 # ---------------------------------------------------------------------- functions rules call
 
 
-def _code_name(function: Callable) -> str:
+def _code_name(function: Callable[..., Any]) -> str:
     """The name a function has in generated code: `_` and its own name (`_log`, `_stable_sigmoid`)."""
     return "_" + function.__name__.lstrip("_")
 
 
-def _recorder(function: Callable) -> Callable[..., Expr]:
+def _recorder(function: Callable[..., Any]) -> Callable[..., Expr]:
     """Stands in for `function` while a rule is traced: a call becomes an Expr of kind "call"."""
 
     def record(*args: object) -> Expr:
@@ -212,7 +213,7 @@ def where(condition: object, if_true: object, if_false: object) -> Expr:
     return Expr("where", _expr(condition), _expr(if_true), _expr(if_false))
 
 
-def call(function: Callable, *args: object) -> Expr:
+def call(function: Callable[..., Any], *args: object) -> Expr:
     """`function(*args)` as an expression, under the function's code name (`math.log` -> `_log`)."""
     return Expr("call", _code_name(function), *(_expr(a) for a in args))
 
@@ -224,7 +225,7 @@ class _SymbolicMath:
         return _recorder(getattr(math, attribute))
 
 
-def _symbolic_globals(rule: Callable) -> dict:
+def _symbolic_globals(rule: Callable[..., Any]) -> dict[Any, Any]:
     """The rule's module globals, with every function and the math module it names replaced by a recorder."""
     names = dict(rule.__globals__)
     for global_name in rule.__code__.co_names:
@@ -239,7 +240,7 @@ def _symbolic_globals(rule: Callable) -> dict:
 
 
 @functools.cache
-def function_namespace() -> Mapping[str, Callable]:
+def function_namespace() -> Mapping[str, Callable[..., Any]]:
     """What generated code may call, by code name: every function of the math module and of the
     engine (the ones its ops and rules call among them), so a new op's helpers need no list.
     Built once (evaluate looks functions up here for every call it meets) and read-only."""
@@ -251,15 +252,15 @@ def function_namespace() -> Mapping[str, Callable]:
 # ---------------------------------------------------------------------- tracing
 
 
-def traced_form(rule: Callable) -> Callable:
+def traced_form(rule: Callable[..., Any]) -> Callable[..., Any]:
     """The function to trace for `rule`: its declared branch-free form, if it has one."""
     if not isinstance(rule, types.FunctionType) or rule is passes_nothing:
         raise UntraceableRule(f"{rule!r} is not one of the engine's backward rules")
     return BRANCH_FREE_FORMS.get(rule, rule)
 
 
-@functools.lru_cache(maxsize=None)
-def trace_rule(rule: Callable, n_inputs: int) -> tuple[Contribution, ...]:
+@functools.cache
+def trace_rule(rule: Callable[..., Any], n_inputs: int) -> tuple[Contribution, ...]:
     """Run `rule` on a stand-in node of `n_inputs` inputs named "{0}", "{1}", ..., output
     "{out}", gradient "{g}" and constant operand "{c}"; return its contributions in the order
     it made them."""
@@ -276,8 +277,8 @@ def trace_rule(rule: Callable, n_inputs: int) -> tuple[Contribution, ...]:
     return tuple(record)
 
 
-@functools.lru_cache(maxsize=None)
-def trace_function(function: Callable, n_args: int) -> Expr:
+@functools.cache
+def trace_function(function: Callable[..., Any], n_args: int) -> Expr:
     """What `function` (of plain arithmetic, math functions and `where`) returns for arguments
     named "{0}", "{1}", ...: its formula as an expression."""
     symbolic = types.FunctionType(function.__code__, _symbolic_globals(function), function.__name__,
@@ -285,8 +286,8 @@ def trace_function(function: Callable, n_args: int) -> Expr:
     return _expr(symbolic(*(name(f"{{{i}}}") for i in range(n_args))))
 
 
-@functools.lru_cache(maxsize=None)
-def derivative_note(rule: Callable) -> str:
+@functools.cache
+def derivative_note(rule: Callable[..., Any]) -> str:
     """The rule's own comment (`# d tanh(z)/dz = 1 - a**2 ...`), for a comment in generated code.
     Read from the source once per rule (generators ask for it once per node)."""
     import inspect
@@ -325,7 +326,7 @@ def evaluate(expr: Expr, values: dict[str, float]) -> float:
         return -evaluate(args[0], values)  # type: ignore[arg-type]
     if kind == "call":
         function = function_namespace()[args[0]]  # type: ignore[index]
-        return function(*(evaluate(a, values) for a in args[1:]))  # type: ignore[arg-type]
+        return float(function(*(evaluate(a, values) for a in args[1:])))  # type: ignore[arg-type]
     if kind == "where":
         condition, if_true, if_false = args
         return evaluate(if_true if evaluate(condition, values) else if_false, values)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 
 __all__ = ["make_moons", "make_circles", "make_xor", "make_spirals"]
 
@@ -22,7 +23,7 @@ def _check(n: int, noise: float, name: str) -> None:
         raise ValueError(f"{name}: noise must be a number >= 0, got {noise!r}")
 
 
-def _two_classes(n: int):
+def _two_classes(n: int) -> Iterator[tuple[bool, int, int]]:
     """Yield (first class?, index within its class, size of its class) for n points split in half."""
     half = n // 2
     for i in range(n):

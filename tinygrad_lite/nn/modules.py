@@ -15,11 +15,12 @@ import json
 import math
 import os
 import random
-from typing import Callable, Iterable, Protocol, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
 
+from .. import ops
 from .._files import write_text_atomically
 from .._numerics import to_float
-from .. import ops
 from ..engine import Parameter, Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS"]
@@ -267,7 +268,7 @@ class MLP(Module):
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 
-    def architecture(self) -> dict:
+    def architecture(self) -> dict[Any, Any]:
         """What defines the model's shape: saved with the weights and checked on load."""
         return {
             "nin": self.nin,
@@ -280,7 +281,7 @@ class MLP(Module):
         return f"MLP({self.nin}, {self.nouts}: [{layers}], {len(self.parameters())} parameters)"
 
 
-def _input_list(x: object, who: str, nin: int) -> list | tuple:
+def _input_list(x: object, who: str, nin: int) -> list[Any] | tuple[Any, ...]:
     """The inputs of a module call as a list or tuple of length `nin`, or a clear error.
 
     Any iterable is accepted (a generator, a numpy row); a single number is refused with a hint.
@@ -302,7 +303,7 @@ def _check_positive_int(n: object, name: str) -> None:
 _FORMAT = "tinygrad_lite.MLP"
 
 
-def save(model: MLP, path: str | os.PathLike) -> None:
+def save(model: MLP, path: str | os.PathLike[str]) -> None:
     """Write the model's architecture and parameters to `path` as JSON (never pickle).
 
     The file is written whole before it replaces any previous one: a save that fails (a full
@@ -314,7 +315,7 @@ def save(model: MLP, path: str | os.PathLike) -> None:
     write_text_atomically(path, json.dumps(document, indent=1))
 
 
-def load(model: MLP, path: str | os.PathLike) -> MLP:
+def load(model: MLP, path: str | os.PathLike[str]) -> MLP:
     """Read parameters saved by `save` into `model`, which must have the same architecture.
 
     Raises ValueError naming what differs (layer widths, activations, inputs) otherwise, and

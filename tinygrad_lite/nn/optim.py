@@ -9,7 +9,8 @@ corrupting the model.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..engine import Value
 

@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from typing import Any
 
 import graphviz  # type: ignore[import-untyped]
 
@@ -62,10 +63,10 @@ GRAD_SCALE = ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913"] 
 LOG_GRAD_RANGE = (-6.0, 0.0)
 
 
-class GraphDrawing(graphviz.Digraph):
+class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no types
     """A graphviz.Digraph that Jupyter displays with whichever renderer is available."""
 
-    def _repr_mimebundle_(self, include=None, exclude=None, **_):  # noqa: D401 - Jupyter hook
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:  # noqa: D401 - Jupyter hook
         svg = _svg_of(self)
         return {"text/plain": self.source} if svg is None else {"image/svg+xml": svg}
 
@@ -228,7 +229,7 @@ def draw_dot(
 
     ids = _node_ids(order)
     clusters: dict[str, list[Value]] = {}  # collapsed groups and their nodes
-    statements: list[tuple[str | None, str, dict]] = []  # (cluster, node id, attributes)
+    statements: list[tuple[str | None, str, dict[Any, Any]]] = []  # (cluster, node id, attributes)
     edges: set[tuple[str, str]] = set()
     edge_list: list[tuple[str, str]] = []
     blocks = _parameter_blocks(order, keys, ids) if not collapse else {}
@@ -283,7 +284,7 @@ def draw_dot(
         label = _parameter_table(params, keys[params[0]], fills, grads_known)
         statements.append((keys[params[0]], block, {"label": label, "shape": "plaintext"}))
 
-    by_cluster: dict[str | None, list[tuple[str, dict]]] = {}
+    by_cluster: dict[str | None, list[tuple[str, dict[Any, Any]]]] = {}
     for key, node_id, attrs in statements:
         by_cluster.setdefault(key, []).append((node_id, attrs))
     for key, entries in by_cluster.items():
@@ -405,7 +406,7 @@ NO_RENDERER_HINT = "pip install graphviz-pure (or install Graphviz) to get image
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
 
 
-def render(root: Value | graphviz.Digraph, path: str | os.PathLike, **options) -> str:
+def render(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **options: Any) -> str:
     """Draw `root` (a Value, or a drawing from `draw_dot`) into `path` and return the path written.
 
     The format comes from the extension: .svg, .png, .dot, and .pdf when Graphviz's own `dot`
@@ -444,7 +445,7 @@ def render(root: Value | graphviz.Digraph, path: str | os.PathLike, **options) -
     return path
 
 
-def walkthrough(root: Value, path: str | os.PathLike, group: str | None = None, rankdir: str = "LR",
+def walkthrough(root: Value, path: str | os.PathLike[str], group: str | None = None, rankdir: str = "LR",
                 max_nodes: int = MAX_NODES) -> str:
     """Write one self-contained HTML page that steps through backpropagation on `root`'s graph,
     and return the path written.
@@ -461,8 +462,8 @@ def walkthrough(root: Value, path: str | os.PathLike, group: str | None = None, 
     graphs over `max_nodes` are refused as by draw_dot. An op written by hand (a per-node
     `_backward`) shows its name and what it added, without a formula.
     """
-    from .steps import display_names, record_steps
     from .page import page
+    from .steps import display_names, record_steps
 
     if not isinstance(root, Value):
         raise TypeError(f"walkthrough expects a Value, got {type(root).__name__}")

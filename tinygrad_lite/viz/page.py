@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 
 __all__ = ["page"]
 
@@ -160,7 +161,7 @@ def _script_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def page(svg: str, steps: list[dict], places: list[dict], title: str, root_name: str) -> str:
+def page(svg: str, steps: list[dict[Any, Any]], places: list[dict[Any, Any]], title: str, root_name: str) -> str:
     """The whole HTML page: `svg` (Graphviz output), the steps and where each node is drawn."""
     start = svg.find("<svg")
     return _BODY.format(

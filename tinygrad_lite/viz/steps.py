@@ -15,8 +15,8 @@ name and the amounts it added. The graph's gradients are put back as they were a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..compiler import symbolic
 from ..engine import Parameter, Value, topological_order

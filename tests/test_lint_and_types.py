@@ -1,4 +1,4 @@
-"""Types that tools can read: py.typed, and mypy on the package with a user's calls."""
+"""Lint and types: ruff and `mypy --strict` clean on the package, py.typed shipped, a user's typed calls accepted."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -31,4 +30,16 @@ def test_mypy_accepts_the_package_and_a_users_calls(tmp_path):
     )
     result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", os.path.join(ROOT, "tinygrad_lite"),
                              str(user)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_finds_nothing_with_the_rules_chosen_in_pyproject():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_finds_nothing_in_the_package():
+    # strict = true and the files checked are set in pyproject.toml ([tool.mypy])
+    result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
