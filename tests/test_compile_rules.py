@@ -1,7 +1,7 @@
 """One source per derivative: the engine's rules are the only place a derivative is written.
 
 Code generators read each rule by running it on symbols (symbolic.py). These tests fail when an
-op lacks anything it needs (forward code, a traceable rule, a test case, a README row), and
+op lacks anything it needs (forward code, a traceable rule, a test case, a row in docs/engine.md's table), and
 hold the places that used to disagree to the engine's behaviour.
 """
 
@@ -48,15 +48,15 @@ def test_every_rule_is_exercised_by_the_op_table():
     assert not missing, f"no case in tests/test_engine_ops.py CASES makes a node with {missing}"
 
 
-def test_every_op_has_a_row_in_the_readme():
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+def test_every_op_has_a_row_in_the_docs_table():
+    with open(os.path.join(ROOT, "docs", "engine.md"), encoding="utf-8") as f:
         readme = f.read()
     table = readme[readme.index("## Operations and their derivatives"):readme.index("## backward()")]
     ops = {node.op for _, f, xs, _ in CASES for node in topological_order(f(*[Value(x) for x in xs])) if node.op}
     shown = {"neg": "-a", "**": "a ** n"}
     missing = [op for op in ops
                if not any(form in table for form in (f"`{shown.get(op, op)}", f"`a {op} b`", f"`Value.{op}("))]
-    assert not missing, f"README's table of operations has no row for {missing}"
+    assert not missing, f"docs/engine.md's table of operations has no row for {missing}"
 
 
 def test_every_function_method_is_known_to_the_expression_parser():

@@ -68,3 +68,12 @@ def test_the_matrix_calculus_example_prints_matrix_code_and_agrees_with_eager():
     assert ".T @ x  # linear: d/dw_i = g * x_i, summed over the points: dW = dZ^T X" in result.stdout
     worst = float(result.stdout.split("eager engine's to ")[1].split(" ")[0])
     assert worst < 1e-12
+
+
+def test_the_readme_example_runs():
+    import re
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    block = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    exec(compile(block, "README.md", "exec"), {})

@@ -8,6 +8,7 @@
 
 The package, as a reader meets it:
 - engine.py: `Value`, each op with its derivative beside it, and `backward()`: the lesson;
+- ops.py: the table of ops that drawings, the expression language, nn and the tests read;
 - gradient_check.py: `gradcheck` against central differences;
 - nn/: modules (`MLP`), losses, optimisers and toy data sets;
 - viz/: Graphviz drawings and the step-through page (imported on first use: needs graphviz);
@@ -61,4 +62,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__ + ["compile", "__version__"])
+    return sorted(__all__ + ["compile", "engine", "ops", "__version__"])
