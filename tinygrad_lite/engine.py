@@ -430,7 +430,7 @@ class Value:
             node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
-            if node.grad:  # a gradient of exactly 0 has nothing to pass back: see "Zero gradients" in the README
+            if node.grad:  # a gradient of exactly 0 has nothing to pass back: see "Zero gradients" in docs/engine.md
                 node._backward_rule(node)
 
     def zero_grad(self) -> None:
