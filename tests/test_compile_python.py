@@ -7,6 +7,7 @@ import math
 import warnings
 
 import pytest
+from conftest import eager
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_gradcheck import expressions
@@ -24,13 +25,6 @@ def lines_per_function(request):
         module._MAX_LINES_PER_FUNCTION = request.param
     yield request.param
     module._MAX_LINES_PER_FUNCTION = saved
-
-
-def eager(f, xs):
-    leaves = [Value(x) for x in xs]
-    out = f(leaves)
-    out.backward()
-    return out.data, [leaf.grad for leaf in leaves]
 
 
 def same(a: float, b: float) -> bool:

@@ -22,8 +22,7 @@ from tinygrad_lite.compiler.branch_free import BRANCH_FREE_FORMS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-RULES = sorted((f for name, f in vars(Value).items()
-                if name.endswith("_backward") and inspect.isfunction(f) and f not in BRANCH_FREE_FORMS.values()),
+RULES = sorted((f for name, f in vars(Value).items() if name.endswith("_backward") and inspect.isfunction(f)),
                key=lambda f: f.__name__)
 
 

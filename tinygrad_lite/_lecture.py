@@ -46,7 +46,6 @@ def no_step() -> None:
     """A leaf's backward step: it has no inputs to pass a gradient to."""
 
 
-
 def check_children(children: object, value_type: type[Value]) -> tuple[Value, ...]:
     """The inputs of a node made by hand (`Value(t, children, op)`) as a tuple, or a TypeError.
     `value_type` is Value, passed in: engine.py imports this module, not the other way round."""

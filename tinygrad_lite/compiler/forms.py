@@ -14,7 +14,7 @@ from ..ops import OPS
 from . import symbolic
 from .symbolic import Expr
 
-__all__ = ["FORWARD_FORMS", "forward_expr"]
+__all__ = ["FORWARD_FORMS"]
 
 Form = Callable[[Sequence[Expr], Expr], Expr]
 
@@ -36,8 +36,3 @@ FORWARD_FORMS: dict[Callable[..., None], Form] = {
     for op in OPS for rule, form in op.forms.items() if form.forward is not None
 }
 """What a node of each rule computes, from its inputs and constant operand, as an expression."""
-
-
-def forward_expr(rule: Callable[..., None], inputs: Sequence[Expr], constant: Expr) -> Expr:
-    """What a node of `rule` computes from `inputs` (and its constant operand)."""
-    return FORWARD_FORMS[rule](inputs, constant)
