@@ -374,3 +374,56 @@ def test_the_fallback_warning_points_at_the_callers_line():
         warnings.simplefilter("always")
         tl.compile(lambda v: v[0] * 2.0, [1.0], backend="numpy")
     assert caught and caught[0].filename == __file__
+
+
+# ---------------------------------------------------------------- a term read by another batch
+# An anchor (or triplet) loss: every hinge term reads p[0], one point of the mse batch. The
+# hinge batch, found first, saw p[0] as one scalar shared by all its points; the mse batch then
+# made p[0] an element of its array. With 4 and 4 points the scalar was read as the whole
+# array (wrong value, no warning); with 4 and 3, a broadcasting error replayed eager per call.
+
+@pytest.mark.parametrize("n_neg", [4, 3, 2])
+def test_anchor_loss_is_compiled_and_right(n_neg):
+    pos, neg = [0.5, 1.0, 1.5, 2.0], [0.3, 0.7, 1.1, 1.9][:n_neg]
+
+    def f(xs):
+        w = xs[0]
+        p = [w * x for x in pos]
+        n = [w * y for y in neg]
+        return losses.mse(p, [1.0] * len(p)) + losses.hinge([nj - p[0] for nj in n], [1.0] * len(n))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither a fallback to scalar Python nor any other warning
+        step = tl.compile(f, [0.7], backend="numpy")
+    assert step.backend == "numpy"
+    for w in (0.7, 0.2, 1.3, -0.4):
+        value, grads = step([w])
+        e_value, e_grads, _ = eager(f, [w], [])
+        assert value == pytest.approx(e_value, rel=1e-12, abs=1e-12)
+        assert grads == pytest.approx(e_grads, rel=1e-12, abs=1e-12)
+    assert step.eager_replays == 0
+
+
+def test_array_code_that_disagrees_on_the_traced_inputs_falls_back_to_python(monkeypatch):
+    # The class of bug behind the anchor loss: whatever the generator gets wrong is caught on
+    # the traced inputs at compile time, and the function is compiled as scalar Python instead.
+    from tinygrad_lite.compiler import function
+
+    monkeypatch.setattr(function, "_disagreement", lambda *args: "value: compiled 1.0 but eager 2.0")
+    w = Parameter(0.5)
+    with pytest.warns(UserWarning, match="disagreed with the engine on the traced inputs"):
+        step = tl.compile(lambda xs: Value.sum([w * x for x in xs]), [1.0, 2.0, 3.0], backend="numpy")
+    assert step.backend == "python"
+    assert step([1.0, 2.0, 3.0])[0] == 3.0
+
+
+def test_check_accepts_a_sum_that_cancels():
+    # numpy adds in another order: 1e16 + 1 - 1e16 + 1 is 0.0 or 2.0 depending on the order,
+    # both within the rounding of the terms; check=True must not call that a mismatch
+    w = Parameter(1.0)
+    xs = [1e16, 1.0, -1e16, 1.0] * 4
+    step = tl.compile(lambda v: sum(w * x for x in v), xs, backend="numpy", check=True)
+    assert step.backend == "numpy"
+    value, grads = step(xs)
+    assert abs(value - 4.0) <= 1e-12 * 4e16
+    assert grads == [1.0] * 16

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import random
 import warnings
 
 import pytest
@@ -28,10 +29,11 @@ def lines_per_function(request):
 
 
 def same(a: float, b: float) -> bool:
-    return a == b or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15) or (a != a and b != b)
+    """Bit for bit, as promised (NaN equals NaN here)."""
+    return a == b or (a != a and b != b)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(expressions(), st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
        st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3))
 def test_random_expressions_compile_to_the_eager_results(f, trace_at, call_at):
@@ -409,3 +411,30 @@ def test_compiled_code_is_bit_identical_to_eager_at_any_input_and_starting_gradi
     e_value, e_input_grads, e_grads = eager_result
     pairs = [(value, e_value)] + list(zip(input_grads, e_input_grads)) + list(zip(grads, e_grads))
     assert all(identical(a, b) for a, b in pairs), pairs
+
+
+# A gradient known when generating (the output's 1.0) plus a contribution written as a sum:
+# `x + tanh(x)` gives x the 1.0 of the addition and then 1.0 * (1 - a*a) from tanh. The engine
+# adds them as 1.0 + (1.0 - a*a); code printed as `1.0 + 1.0 - a*a` adds in another order and
+# differs in the last bit for about 3% of inputs.
+SHARED_INPUT_PAIRS = [(name_a, name_b) for name_a in ("x", "tanh", "sigmoid", "exp", "square", "half")
+                      for name_b in ("tanh", "sigmoid", "softplus", "square", "cube", "x")]
+UNARY_BY_NAME = {
+    "x": lambda a: a, "tanh": lambda a: a.tanh(), "sigmoid": lambda a: a.sigmoid(), "exp": lambda a: a.exp(),
+    "softplus": lambda a: a.softplus(), "square": lambda a: a * a, "cube": lambda a: a ** 3,
+    "half": lambda a: a * 0.5,
+}
+
+
+@pytest.mark.parametrize(("first", "second"), SHARED_INPUT_PAIRS)
+@pytest.mark.parametrize("combine", ["+", "-"])
+def test_a_known_gradient_plus_a_sum_keeps_the_engines_order(first, second, combine):
+    a, b = UNARY_BY_NAME[first], UNARY_BY_NAME[second]
+    f = (lambda v: a(v[0]) + b(v[0])) if combine == "+" else (lambda v: a(v[0]) - b(v[0]))
+    compiled = tl.compile(f, [0.3])
+    rng = random.Random(f"{first}{combine}{second}")
+    for _ in range(300):
+        x = rng.uniform(-3.0, 3.0)
+        value, grads = compiled([x])
+        ev, egrads = eager(f, [x])
+        assert same(value, ev) and same(grads[0], egrads[0]), (x, compiled.source)

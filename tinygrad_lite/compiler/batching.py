@@ -253,14 +253,18 @@ def _aligned(points: list[tuple[Value, list[Value], list[tuple[Group, int]]]]) -
 
 def _only_read_inside(batch: Batch, owner: dict[Any, Any], consumers: dict[Value, list[Value]]) -> bool:
     """Whether every reader of the batch's nodes is the batch's sum (reading its terms) or a
-    node of a batch (this one or one lined up with it, see _aligned)."""
+    node of a batch that reads it element for element: this one, or one found after it and
+    lined up with it (see _aligned). A batch found before this one saw the node as shared by
+    all its points, one scalar, which would need one element of this batch's array."""
     terms = set(batch.terms)
     for group in batch.groups:
         if group.kind != "op":
             continue
         for member in group.members:
             for reader in consumers.get(member, ()):
-                if reader in owner or (reader is batch.root and member in terms):
+                if reader in owner and owner[reader][0].batch.number >= batch.number:
+                    continue
+                if reader is batch.root and member in terms:
                     continue
                 return False
     return True

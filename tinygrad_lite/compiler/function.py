@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from .._numerics import to_float
+from .._numerics import refuse_unordered, to_float
 from ..engine import Parameter, Value, paused_gc, topological_order
 from . import python_backend
 from ._split import NAMESPACE as _SPLIT_NAMESPACE
@@ -99,6 +99,9 @@ class CompiledFunction:
         xs = _as_floats(inputs, self.n_inputs)
         params = self.params
         param_values = [p.data for p in params]
+        for i, x in enumerate(param_values):
+            if type(x) is not float:  # a Value assigned to .data would nest graphs in the python backend's code
+                param_values[i] = to_float(x, f"compiled function: params[{i}].data")
         if self.check:
             return self._checked_call(xs, param_values)
         value, input_grads, param_grads = self._run(xs, param_values, [p.grad for p in params])
@@ -158,23 +161,18 @@ class CompiledFunction:
         # would lose them in rounding when .grad already holds a large sum.
         zeros = [0.0] * len(self.params)
         out, leaves, eager_param_grads = self._eager_from(xs, zeros)
-        signature = _signature(topological_order(out))
+        order = topological_order(out)
+        signature = _signature(order)
         if signature != self._signature:
             raise CompileMismatchError(
                 "the graph built on this call differs from the traced one (control flow on .data inside f?): "
                 "compiled results would be wrong"
             )
         value, input_grads, param_grads = self._run(xs, param_values, zeros)
-        pairs = [("value", value, out.data)]
-        pairs += [(f"d/d input {i}", c, leaf.grad) for i, (c, leaf) in enumerate(zip(input_grads, leaves))]
-        pairs += [(f"d/d param {i}", c, e) for i, (c, e) in enumerate(zip(param_grads, eager_param_grads))]
-        abs_tol = 1e-12
-        if self.backend == "numpy":  # its sums add in another order: a sum that cancels is off by its terms' rounding
-            abs_tol *= max([abs(e) for _, _, e in pairs if math.isfinite(e)] + [1.0])
-        for what, compiled, eager in pairs:
-            if not (compiled == eager or math.isclose(compiled, eager, rel_tol=1e-9, abs_tol=abs_tol)
-                    or (compiled != compiled and eager != eager)):
-                raise CompileMismatchError(f"{what}: compiled {compiled!r} but eager {eager!r}")
+        disagreement = _disagreement(order, value, input_grads, param_grads,
+                                     out.data, [leaf.grad for leaf in leaves], eager_param_grads)
+        if disagreement:
+            raise CompileMismatchError(disagreement)
         # checked: now the call itself, its gradients added to .grad as an unchecked call adds them
         _, _, param_grads = self._run(xs, param_values, [p.grad for p in self.params])
         for p, g in zip(self.params, param_grads):
@@ -183,6 +181,7 @@ class CompiledFunction:
 
 
 def _as_floats(inputs: Sequence[float], n: int) -> list[float]:
+    refuse_unordered(inputs, "compiled function")
     if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__len__"):
         raise TypeError(f"compiled function expects a list of {n} numbers, got {type(inputs).__name__}")
     if len(inputs) != n:
@@ -192,6 +191,30 @@ def _as_floats(inputs: Sequence[float], n: int) -> list[float]:
         if type(x) is not float:
             xs[i] = to_float(x.data if isinstance(x, Value) else x, f"compiled function input {i}")
     return xs
+
+
+def _disagreement(order: list[Value], value: float, input_grads: Sequence[float], param_grads: Sequence[float],
+                  eager_value: float, eager_input_grads: Sequence[float], eager_param_grads: Sequence[float]) -> str:
+    """What differs between a compiled call and the eager engine on the graph `order` (after its
+    backward), or "" when they agree within rounding.
+
+    The numpy backend adds up sums in another order, so a sum that cancels (1e16 + 1 - 1e16)
+    may be off by the rounding of its terms, not of its result: the tolerance is scaled by
+    the largest value or gradient anywhere in the graph."""
+    pairs = [("value", value, eager_value)]
+    pairs += [(f"d/d input {i}", c, e) for i, (c, e) in enumerate(zip(input_grads, eager_input_grads))]
+    pairs += [(f"d/d param {i}", c, e) for i, (c, e) in enumerate(zip(param_grads, eager_param_grads))]
+    magnitude = 1.0
+    for node in order:
+        for x in (node.data, node.grad):
+            if abs(x) > magnitude and math.isfinite(x):
+                magnitude = abs(x)
+    abs_tol = 1e-12 * magnitude
+    for what, compiled, eager in pairs:
+        if not (compiled == eager or math.isclose(compiled, eager, rel_tol=1e-9, abs_tol=abs_tol)
+                or (compiled != compiled and eager != eager)):
+            return f"{what}: compiled {compiled!r} but eager {eager!r}"
+    return ""
 
 
 def _signature(order: list[Value]) -> tuple[Any, ...]:
@@ -232,6 +255,7 @@ def compile(
         numpy_backend.import_numpy()  # before tracing: say how to install it at once
     if not callable(f):
         raise TypeError(f"compile expects a function of a list of Values, got {type(f).__name__}")
+    refuse_unordered(example_inputs, "compile: example_inputs")
     if isinstance(example_inputs, (str, bytes)) or not hasattr(example_inputs, "__len__"):
         raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(example_inputs).__name__}")
     xs = _as_floats(example_inputs, len(example_inputs))
@@ -248,9 +272,46 @@ def compile(
         sources, namespace, used, description = _code(backend, order, out, leaves, param_list, input_grads)
         for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
             exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
+        if used == "numpy":
+            problem = _self_check(namespace["compiled"], order, out, leaves, param_list)
+            if problem:  # a batch the generator read wrongly: never a wrong number, and never an eager replay per call
+                warnings.warn(f"compile(backend='numpy'): the array code disagreed with the engine on the traced "
+                              f"inputs ({problem}); compiled as scalar Python instead. Please report this graph.",
+                              stacklevel=2)
+                sources, namespace, used, description = _code("python", order, out, leaves, param_list, input_grads)
+                description = "the array code failed its check on the traced inputs: compiled as scalar Python"
+                for part in sources:
+                    exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
     source = "\n".join(sources)
     return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
                             len(order), time.perf_counter() - start, used, description, input_grads)
+
+
+def _self_check(function: Callable[..., Any], order: list[Value], out: Value, leaves: list[Value],
+                params: list[Value]) -> str:
+    """Run generated array code on the values it was traced with and compare it with the traced
+    graph's own backward: what differs, or "". Every node's .grad is restored afterwards.
+
+    A floating-point trap at the traced values says nothing about the code (those calls are
+    replayed by the engine, by design): that counts as agreeing."""
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        out.backward()
+        eager_input_grads = [leaf.grad for leaf in leaves]
+        eager_param_grads = [p.grad for p in params]
+        try:
+            value, input_grads, param_grads = function([leaf.data for leaf in leaves], [p.data for p in params],
+                                                       [0.0] * len(params))
+        except ArithmeticError:
+            return ""
+        except Exception as error:  # noqa: BLE001 - any other error is a fault of the generated code
+            return f"it raised {type(error).__name__}: {error}"
+        return _disagreement(order, value, input_grads, param_grads, out.data, eager_input_grads, eager_param_grads)
+    finally:
+        for node, grad in zip(order, saved):
+            node.grad = grad
 
 
 def _parameters(order: list[Value], params: Sequence[Value] | None) -> list[Value]:

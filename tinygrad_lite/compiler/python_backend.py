@@ -7,6 +7,7 @@ operations, so results are bit-identical to `backward()`. See function.py for wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +41,18 @@ def _known_terms(node: Value, grad: float, args: list[str], out_name: str) -> li
         else:
             terms.append((symbolic.to_python(term), None))
     return terms
+
+
+def _grouped(term: str) -> str:
+    """`term` ready to be added to or subtracted from something else with its value unchanged:
+    in parentheses unless it is one name, number or product (floats do not associate)."""
+    if term.isidentifier() or _SIMPLE_TERM.fullmatch(term):
+        return term
+    return f"({term})"
+
+
+# A name or number, or a product of them: `+` and `-` bind weaker, so no parentheses are needed.
+_SIMPLE_TERM = re.compile(r"[\w.]+( \* [\w.]+)*")
 
 
 _ADDS = (Value._add_backward, Value._add_constant_backward)
@@ -183,7 +196,8 @@ def generate(order: list[Value], out: Value, leaves: list[Value], params: list[V
             elif child in owned:
                 block.append(f"{target} += {term}" if sign > 0 else f"{target} -= {term}")
             else:
-                block.append(f"{target} = {grad_of[child]} {'+' if sign > 0 else '-'} {term}")
+                # the term in parentheses: the engine adds it as one number, 1.0 + (1.0 - a*a)
+                block.append(f"{target} = {grad_of[child]} {'+' if sign > 0 else '-'} {_grouped(term)}")
                 otherwise.append(f"{target} = {grad_of[child]}")
                 owned.add(child)
             grad_of[child] = target
