@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tinygrad_lite import Value
@@ -76,3 +78,61 @@ def test_division_by_zero_names_the_operands_as_given(call, shown):
     with pytest.raises(ZeroDivisionError) as error:
         call()
     assert shown in str(error.value)
+
+
+# ---------------------------------------------------------------- conversions that cut the graph
+
+@pytest.mark.parametrize("convert", [math.sin, math.exp, math.tanh, float, lambda v: math.isclose(v, 1.0)])
+def test_a_value_is_not_converted_to_float_silently(convert):
+    # math.exp(v) used to return a float: the graph was cut there and training stopped learning
+    with pytest.raises(TypeError, match=r"v\.exp\(\).*v\.data"):
+        convert(Value(0.5))
+
+
+def test_a_value_formats_as_its_data():
+    v = Value(0.123456, label="a")
+    assert f"{v:.3f}" == "0.123" and f"{v:>8.2e}" == "1.23e-01" and format(v, "g") == "0.123456"
+    assert f"{v}" == repr(v)
+
+
+# ---------------------------------------------------------------- .data that is not a number
+
+def test_a_value_assigned_to_data_is_refused_at_the_next_op():
+    v, w = Value(1.0), Value(2.0)
+    v.data = w  # nests one graph in another: refused where it would take effect
+    for op in (lambda: v * 3.0, lambda: v + w, lambda: v.tanh(), lambda: Value.sum([v, w]),
+               lambda: Value.linear([v], [1.0], w)):
+        with pytest.raises(TypeError, match=r"(holds a Value|not converted to float).*assign w\.data"):
+            op()
+
+
+def test_data_of_another_number_type_is_converted_or_named():
+    v = Value(1.0)
+    v.data = 3  # an int (as `v.data = 3` writes it): results are floats again
+    assert type((v * v).data) is float and (v * v).data == 9.0
+    v.data = 1 + 2j
+    with pytest.raises(TypeError, match=r"Value \+.*complex"):
+        v + v
+
+
+def test_compiled_functions_refuse_a_parameter_whose_data_is_not_a_number():
+    import tinygrad_lite as tl
+    from tinygrad_lite import Parameter
+
+    p = Parameter(2.0)
+    step = tl.compile(lambda xs: xs[0] * p, [1.0])
+    p.data = Value(3.0)
+    with pytest.raises(TypeError, match=r"params\[0\]\.data"):
+        step([1.0])
+
+
+# ---------------------------------------------------------------- unordered collections
+
+@pytest.mark.parametrize("call", [
+    lambda: Value.sum({Value(1.0), Value(2.0)}),
+    lambda: Value.sum(frozenset({Value(1.0)})),
+    lambda: Value.linear([Value(1.0), Value(2.0)], {0: 1.0, 1: 2.0}, Value(0.0)),
+])
+def test_a_dict_or_set_where_a_list_is_meant_is_refused(call):
+    with pytest.raises(TypeError, match="(dict|set).*list"):
+        call()

@@ -148,11 +148,10 @@ def test_integers_become_floats():
     assert type(a.grad) is float and a.grad == 2.0
 
 
-def test_repr_and_float():
+def test_repr():
     a = Value(2.0, label="a")
     assert repr(a) == "Value(data=2.0, grad=0.0, label='a')"
     assert repr(Value(1.5)) == "Value(data=1.5, grad=0.0)"
-    assert float(a) == 2.0
 
 
 def test_op_names_and_inputs_in_order():

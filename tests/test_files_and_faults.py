@@ -128,6 +128,37 @@ def test_a_refused_optimiser_step_changes_nothing(make):
     assert state() == before
 
 
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: optim.Adam(ps, lr=0.1),
+])
+@pytest.mark.parametrize("bad", [None, "0.5", Value(0.5)])
+def test_a_step_with_a_gradient_that_is_no_number_names_the_parameter_and_changes_nothing(make, bad):
+    p, q = Parameter(1.0, label="p"), Parameter(2.0, label="q")
+    opt = make([p, q])
+    p.grad, q.grad = 1.0, 1.0
+    opt.step()
+
+    def state():
+        return p.data, q.data, repr({k: v for k, v in vars(opt).items() if k != "params"})
+
+    before = state()
+    p.grad, q.grad = 1.0, bad
+    with pytest.raises(TypeError, match=r"parameter 1 \(q\) has grad .*not a number"):
+        opt.step()
+    assert state() == before
+
+
+def test_an_activation_that_returns_a_float_is_named():
+    def halve(z):
+        return z.data * 0.5  # a float: the graph would end here
+
+    model = nn.MLP(2, [3, 1], activation=halve)
+    with pytest.raises(TypeError, match="activation 'halve' returned float"):
+        model([1.0, 2.0])
+
+
 # ---------------------------------------------------------------- compile's names and parameters
 
 
@@ -288,3 +319,97 @@ def test_a_failed_demo_plot_leaves_the_previous_picture_intact(tmp_path, monkeyp
         write_pictures(run, str(tmp_path))
     assert (tmp_path / "decision_boundary.png").read_bytes() == good
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+# ---------------------------------------------------------------- writing as if in place
+
+def _without_override(script: str, *args: str):
+    """Run `script` in a fresh interpreter that file permissions apply to: as root, without the
+    capability to override them (Linux), since root may otherwise write a read-only file."""
+    import subprocess
+
+    def drop_override() -> None:
+        import ctypes
+
+        pr_capbset_drop, cap_dac_override = 24, 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_capbset_drop, cap_dac_override, 0, 0, 0)
+
+    as_root = os.geteuid() == 0
+    if as_root and not sys.platform.startswith("linux"):
+        pytest.skip("needs a way to run without root's override of file permissions")
+    return subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                          preexec_fn=drop_override if as_root else None)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+@pytest.mark.parametrize("writer", ["save", "render"])
+def test_a_read_only_file_is_refused_and_kept_as_it_was(tmp_path, writer):
+    # the atomic write used to rename its temporary file over the read-only one, as open() never would
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = folder / ("model.json" if writer == "save" else "graph.svg")
+    path.write_text("the user's file")
+    path.chmod(0o444)
+    package = os.path.dirname(os.path.dirname(os.path.abspath(tl.__file__)))
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2])\n"
+        "from tinygrad_lite import Value, nn, viz\n"
+        "try:\n"
+        "    open(sys.argv[1], 'w')\n"
+        "    print('open allowed')\n"
+        "except PermissionError:\n"
+        "    print('open refused')\n"
+        "try:\n"
+        f"    {'nn.save(nn.MLP(2, [3, 1]), sys.argv[1])' if writer == 'save' else 'viz.render(Value(1.0) * 2, sys.argv[1])'}\n"
+        "    print('write allowed')\n"
+        "except PermissionError as error:\n"
+        "    print('write refused', error)\n"
+    )
+    result = _without_override(script, str(path), package)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("open refused\nwrite refused"), result.stdout
+    assert str(path) in result.stdout
+    assert path.read_text() == "the user's file"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+@pytest.mark.parametrize("writer", ["save", "render", "walkthrough"])
+def test_writing_to_a_symlink_writes_through_it(tmp_path, writer):
+    # a link used to be replaced by a regular file, leaving its target stale
+    target = tmp_path / "real" / ("model.json" if writer == "save" else "graph.svg" if writer == "render" else "w.html")
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / ("link" + target.suffix)
+    link.symlink_to(target)
+    out = Value(1.5, label="x") * 2
+    out.backward()
+    if writer == "save":
+        nn.save(nn.MLP(2, [3, 1], seed=0), link)
+    elif writer == "render":
+        viz.render(out, link)
+    else:
+        viz.walkthrough(out, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() != "old" and link.read_text() == target.read_text()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+def test_a_render_cut_off_by_a_file_size_limit_says_so_and_keeps_the_old_picture(tmp_path):
+    import subprocess
+
+    path = tmp_path / "graph.svg"
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    viz.render(model([1.0, 2.0]), path)
+    good = path.read_bytes()
+    script = (
+        "import resource, sys\n"
+        "from tinygrad_lite import nn, viz\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
+        "model = nn.MLP(2, [8, 8, 1], seed=0)\n"
+        "viz.render(model([1.0, 2.0]), sys.argv[1])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert str(path) in message and "file size limit" in message and "Warning" not in message, message
+    assert path.read_bytes() == good

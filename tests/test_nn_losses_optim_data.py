@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 
@@ -64,6 +65,25 @@ def test_l2_and_accuracy():
     assert losses.accuracy([Value(1.0), Value(-1.0), 2.0], [1, 1, -1]) == 1 / 3
     with pytest.raises(ValueError):
         losses.accuracy([], [])
+
+
+def test_a_nan_score_is_never_right():
+    assert losses.accuracy([Value(math.nan)], [-1]) == 0.0
+    assert losses.accuracy([math.nan, -2.0], [1, -1], threshold=0.5) == 0.5
+
+
+def test_accuracy_of_probabilities_needs_their_threshold_and_says_so():
+    probabilities, labels = [0.9, 0.2, 0.7, 0.1], [1, 0, 0, 0]
+    with pytest.warns(UserWarning, match="threshold=0.5"):
+        assert losses.accuracy(probabilities, labels) == 0.25  # every one "positive": the share of positives
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert losses.accuracy(probabilities, labels, threshold=0.5) == 0.75
+        assert losses.accuracy([Value(0.3), Value(-0.2)], [1, -1]) == 1.0  # logits: no warning
+    with pytest.raises(TypeError, match="accuracy threshold"):
+        losses.accuracy([0.3], [1], threshold="0.5")
+    with pytest.raises(TypeError, match="accuracy score"):
+        losses.accuracy(["0.3"], [1])
 
 
 def _param(x, g):

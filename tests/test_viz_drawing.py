@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tinygrad_lite import Value, nn, viz
+from tinygrad_lite import Value, nn, topological_order, viz
 
 
 def _small_graph():
@@ -152,3 +152,35 @@ def test_jupyter_display_gives_svg():
     *_, out = _small_graph()
     bundle = viz.draw_dot(out)._repr_mimebundle_()
     assert "image/svg+xml" in bundle and "<svg" in bundle["image/svg+xml"]
+
+
+# Every entry point that draws, with labels that break DOT or UTF-8 if passed on raw: on the
+# root, on the inputs and inside the names nn gives (which grouped drawings parse into clusters).
+NASTY = ["N\\", "N\x00", "N\ud800", "\ud800", "a\\N\x1b", "L0.N\\0.z", "L0.N\x000.z", "L0.N\ud8000.z"]
+DRAWINGS = {
+    "plain": lambda y, p: viz.render(viz.draw_dot(y), p / "g.svg"),
+    "png": lambda y, p: viz.render(viz.draw_dot(y, group="neuron"), p / "g.png"),
+    "by neuron": lambda y, p: viz.render(viz.draw_dot(y, group="neuron"), p / "g.svg"),
+    "by layer": lambda y, p: viz.render(viz.draw_dot(y, group="layer"), p / "g.svg"),
+    "collapsed": lambda y, p: viz.render(viz.draw_dot(y, group="neuron", collapse=True), p / "g.svg"),
+    "notebook": lambda y, p: viz.draw_dot(y, group="neuron")._repr_mimebundle_()["image/svg+xml"],
+    "walkthrough": lambda y, p: viz.walkthrough(y, p / "w.html"),
+    "walkthrough by neuron": lambda y, p: viz.walkthrough(y, p / "w.html", group="neuron"),
+}
+
+
+@pytest.mark.parametrize("where", ["prefix", "whole"])
+@pytest.mark.parametrize("label", NASTY)
+def test_labels_with_backslashes_nul_or_surrogates_draw_everywhere(tmp_path, label, where):
+    model = nn.MLP(2, [2, 1], seed=0)
+    y = model([1.0, 2.0])
+    y.backward()
+    for node in topological_order(y):
+        node.label = {"prefix": label + node.label, "suffix": node.label + label, "whole": label}[where]
+    for name, draw in DRAWINGS.items():
+        try:
+            draw(y, tmp_path)
+        except Exception as error:  # noqa: BLE001 - the test names the entry point that failed
+            pytest.fail(f"{name}: {type(error).__name__}: {error}")
+    page = (tmp_path / "w.html").read_text(encoding="utf-8")
+    assert "\x00" not in page

@@ -5,11 +5,17 @@ exception while serialising) leaves a broken file where a good one was. Here the
 goes to a temporary file in the same folder, is flushed to disk, and only then takes the
 destination's name with `os.replace`, which is atomic: a reader sees the old file or the new
 one, never a mixture.
+
+The new file behaves as if written in place: a read-only file is refused with PermissionError
+(as `open(path, "w")` would refuse it) and left as it was, a symbolic link is written through to
+its target (the link stays a link), and the permissions of the file replaced are kept. Any
+error names the file being written, not the temporary one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +28,10 @@ def replaced_atomically(path: str | os.PathLike[str]) -> Iterator[str]:
     If the block raises, the temporary file is removed and `path` is left untouched.
     """
     path = os.fspath(path)
+    if os.path.islink(path):  # write through the link, as editors do: the link stays, its target changes
+        path = os.path.realpath(path)
+    if os.path.exists(path):  # asked as open(path, "w") asks, without changing the file: may we write it?
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot write {path!r}: the folder {folder!r} does not exist")
@@ -34,10 +44,19 @@ def replaced_atomically(path: str | os.PathLike[str]) -> Iterator[str]:
             os.fsync(written.fileno())
         os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.remove(temporary)
+        if isinstance(error, OSError) and error.filename in (None, temporary):
+            raise type(error)(error.errno, f"{error.strerror}{_limit_note(error)}", path) from error
         raise
+
+
+def _limit_note(error: OSError) -> str:
+    """Why a write may have failed, when a limit of this process explains it."""
+    if error.errno == errno.EFBIG:
+        return " (the file size limit of this process, ulimit -f, was reached; the previous file is kept)"
+    return ""
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:

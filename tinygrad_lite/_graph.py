@@ -3,6 +3,12 @@ that `backward()` runs its rules in (reversed).
 
 A graph can be a million nodes deep (the built-in `sum` over a long list makes a chain), so
 every walk keeps its own stack instead of recursing.
+
+Threads: `topological_order` only reads the graph (it keeps its visited nodes in a set of its
+own), so drawings, compile and any other reader may walk a graph while another thread runs
+`backward()` on it. `backward()` writes: its walk marks the nodes it visits (faster than a
+set), and it sets every interior node's `.grad`; two backward passes (or a backward and a
+zero_grad) over graphs that share nodes must not run at the same time, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -24,9 +30,22 @@ def topological_order(root: Value) -> list[Value]:
     Found without recursion (a chain of a million nodes works) and deterministically: the
     same graph always gives the same order.
     """
-    # A walk in another thread over shared nodes can only make this one visit a node twice
-    # (see post_order), never skip one: keeping first visits keeps the order right regardless.
-    return list(dict.fromkeys(post_order(root, interior_only=False)))
+    # The same order as post_order (a depth-first post-order, inputs in order), but without
+    # writing marks into the nodes: a reader must not disturb a backward pass in another thread.
+    order: list[Value] = []
+    seen = {root}
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        node, inputs = stack[-1]
+        for child in inputs:
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 
 
 def post_order(root: Value, interior_only: bool) -> list[Value]:

@@ -30,7 +30,16 @@ from collections.abc import Callable, Iterable, Sequence
 from ._collector import paused_gc
 from ._graph import post_order, topological_order
 from ._lecture import LectureRule, check_children, passes_nothing, step_of
-from ._numerics import as_constant, checked_pow, checked_pow_of_values, power_slope, stable_sigmoid, to_float
+from ._numerics import (
+    as_constant,
+    checked_pow,
+    checked_pow_of_values,
+    data_of_result,
+    power_slope,
+    refuse_unordered,
+    stable_sigmoid,
+    to_float,
+)
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
 
@@ -134,8 +143,16 @@ class Value:
         name = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
 
+    def __format__(self, spec: str) -> str:
+        """`f"{v:.3f}"` formats the data; `f"{v}"` shows the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
     def __float__(self) -> float:
-        return self.data
+        """Refused: `math.exp(v)` or `float(v)` would give a plain number and cut the graph, so
+        that training silently stops learning through it. Use v.exp(), v.tanh(), ... or v.data."""
+        raise TypeError(f"a Value is not converted to float implicitly ({self!r}): that would cut the graph here; "
+                        "use its own methods (v.exp(), v.log(), v.tanh(), ...) to keep the graph, or v.data for the number "
+                        "(and if a Value was assigned to some .data: .data holds a number, assign w.data, not w)")
 
     # ------------------------------------------------------------------ arithmetic
     # Each op computes its output and makes the node; the rule under it is its derivative.
@@ -459,6 +476,8 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
     """Make the node of an op (or with no rule and no inputs, a leaf) without `Value.__init__`'s
     checks: `data` is already a float. `b` is a second Value input, `constant` a plain-number
     operand kept in the node."""
+    if type(data) is not float:  # an input whose .data is not a float: a Value assigned to it, an int, ...
+        data = data_of_result(data, op)
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
@@ -496,11 +515,13 @@ def _as_value(x: object, op: str) -> Value:
 
 
 _VALUE_TYPES = frozenset((Value, Parameter))
+_UNORDERED = (set, frozenset, dict)
 
 
 def _value_tuple(values: Iterable[Value | float], op: str) -> tuple[Value, ...]:
     """The operands of an n-ary op as a tuple of Values, wrapping plain numbers as constants."""
     operands = tuple(values)
-    if set(map(type, operands)) <= _VALUE_TYPES:  # the common case, checked at C speed
+    if set(map(type, operands)) <= _VALUE_TYPES and not isinstance(values, _UNORDERED):  # the common case, at C speed
         return operands  # type: ignore[return-value]
+    refuse_unordered(values, f"Value.{op}")
     return tuple(_as_value(v, op) for v in operands)

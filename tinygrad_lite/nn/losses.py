@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
-from .._numerics import to_float
+from .._numerics import refuse_unordered, to_float
 from ..engine import Value
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]
@@ -19,6 +20,7 @@ __all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]
 def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
     """Validate a loss's arguments and pair them up, wrapping numbers as Values."""
     for arg, what in ((preds, "predictions"), (targets, "targets")):
+        refuse_unordered(arg, f"{name} {what}")
         if isinstance(arg, (Value, int, float, str)) or not hasattr(arg, "__len__"):
             raise TypeError(f"{name}: {what} must be a list, got {type(arg).__name__} {arg!r}")
     if len(preds) != len(targets):
@@ -75,12 +77,27 @@ def l2(params: Sequence[Value]) -> Value:
     return Value.sum([p * p for p in params])
 
 
-def accuracy(scores: Sequence[Value | float], labels: Sequence[float]) -> float:
-    """Fraction of examples where the sign of the score matches the label (-1/+1, or 0/1 for 0 vs positive)."""
+def accuracy(scores: Sequence[Value | float], labels: Sequence[float], threshold: float = 0.0) -> float:
+    """The fraction of examples whose score falls on the side of `threshold` its label says.
+
+    A score above `threshold` predicts the positive class; a label above 0 is positive (labels
+    -1/+1, or 0/1). The default threshold 0 suits raw scores and logits; pass `threshold=0.5`
+    for probabilities (sigmoid outputs). A NaN score is never right.
+
+    Warns when every score lies in [0, 1] with the threshold at 0: probabilities thresholded
+    at 0 all predict the positive class, which scores the share of positive labels whatever
+    the model has learned.
+    """
+    refuse_unordered(scores, "accuracy scores")
+    refuse_unordered(labels, "accuracy labels")
     if len(scores) != len(labels) or not scores:
         raise ValueError(f"accuracy: need equally many scores and labels, got {len(scores)} and {len(labels)}")
+    threshold = to_float(threshold, "accuracy threshold")
+    values = [to_float(s.data if isinstance(s, Value) else s, "accuracy score") for s in scores]
+    if threshold == 0.0 and len(values) > 1 and all(0.0 <= v <= 1.0 for v in values):
+        warnings.warn("accuracy: every score lies in [0, 1], as probabilities do, but the threshold is 0, so every "
+                      "one predicts the positive class; for sigmoid outputs pass threshold=0.5", stacklevel=2)
     correct = 0
-    for s, y in zip(scores, labels):
-        s = s.data if isinstance(s, Value) else s
-        correct += (s > 0) == (y > 0)
-    return correct / len(scores)
+    for v, y in zip(values, labels):
+        correct += v == v and (v > threshold) == (y > 0)
+    return correct / len(values)

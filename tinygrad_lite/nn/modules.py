@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from .. import ops
 from .._files import write_text_atomically
-from .._numerics import to_float
+from .._numerics import refuse_unordered, to_float
 from ..engine import Parameter, Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS"]
@@ -160,6 +160,10 @@ class Neuron(Module):
         if self._activate is None:
             return z
         a = self._activate(z)
+        if type(a) is not Value and not isinstance(a, Value):
+            raise TypeError(f"{self.name}: the activation {_activation_name(self.activation)!r} returned "
+                            f"{type(a).__name__} {a!r}, not a Value; it must compute with the Value's ops "
+                            "(z.tanh(), z * 0.5, ...) so that gradients flow through it")
         a.label = self._a_label
         return a
 
@@ -287,6 +291,7 @@ def _input_list(x: object, who: str, nin: int) -> list[Any] | tuple[Any, ...]:
     Any iterable is accepted (a generator, a numpy row); a single number is refused with a hint.
     """
     if not isinstance(x, (list, tuple)):
+        refuse_unordered(x, who)
         if isinstance(x, (Value, int, float)) or not hasattr(x, "__iter__"):
             raise TypeError(f"{who} expects a list of {nin} inputs, got a single {type(x).__name__}; wrap it: [x]")
         x = list(x)

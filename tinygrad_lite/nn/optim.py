@@ -54,11 +54,18 @@ class Optimizer:
         or moment buffers and the step count exactly as they were.
         """
         step = self.steps + 1
-        new_values, new_state = self._propose(step)
+        try:
+            new_values, new_state = self._propose(step)
+            total = sum(new_values)
+        except TypeError:
+            self._check_types()  # names the parameter whose grad or data is no number
+            raise
+        if type(total) is not float:  # a grad or data of another type (a Value, say) made a value no float
+            self._check_types()
         # A non-finite gradient makes a non-finite new value (lr > 0), and a sum is finite only
         # if every term is: one sum checks the common case; the loops below say which (gradients
         # first), or find nothing when only the sum overflowed.
-        if self.check_finite and not math.isfinite(sum(new_values)):
+        if self.check_finite and not math.isfinite(total):
             self._check_gradients()
             self._check_values(new_values, step)
         for p, value in zip(self.params, new_values):
@@ -73,6 +80,15 @@ class Optimizer:
     def _accept(self, state: Any) -> None:
         """Keep the state that `_propose` computed, once its step is written."""
         raise NotImplementedError
+
+    def _check_types(self) -> None:
+        """Raise a TypeError naming the first parameter whose .grad or .data is not a number."""
+        for i, p in enumerate(self.params):
+            for what, x in (("grad", p.grad), ("data", p.data)):
+                if type(x) is not float and not (isinstance(x, (int, float)) and not isinstance(x, bool)):
+                    hint = " (did backward() reach it?)" if x is None else ""
+                    raise TypeError(f"{type(self).__name__}.step: parameter {i} ({p.label or 'unlabelled'}) has "
+                                    f"{what} {x!r}, not a number{hint}; the step was refused: nothing changed")
 
     def _check_gradients(self) -> None:
         for i, p in enumerate(self.params):

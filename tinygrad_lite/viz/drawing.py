@@ -24,6 +24,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import unicodedata
@@ -124,6 +125,12 @@ def _group_key(node: Value, group: str | None) -> str | None:
     if len(parts) < 3 or not parts[0][1:].isdigit() or not parts[1].startswith("N"):
         return None
     return parts[0] if group == "layer" else f"{parts[0]}.{parts[1]}"
+
+
+def _group_id(prefix: str, key: str) -> str:
+    """A Graphviz id for a neuron's or layer's group, made of letters, digits and "_" only: a key
+    comes from labels, which may hold any character (a backslash or NUL would break the DOT)."""
+    return prefix + re.sub(r"[^A-Za-z0-9]", lambda m: f"_{ord(m.group()):x}_", key)
 
 
 def _text(s: str) -> str:
@@ -247,7 +254,7 @@ def draw_dot(
             block, row = blocks[node]
             return f"{block}:p{row}:e"
         key = keys[node]
-        return "group_" + key.replace(".", "_") if collapse and key is not None else ids[node]
+        return _group_id("group_", key) if collapse and key is not None else ids[node]
 
     for node in order:
         key = keys[node]
@@ -292,7 +299,7 @@ def draw_dot(
             for node_id, attrs in entries:
                 dot.node(node_id, **attrs)
             continue
-        with dot.subgraph(name="cluster_" + key.replace(".", "_")) as sub:
+        with dot.subgraph(name=_group_id("cluster_", key)) as sub:
             sub.attr(label=_html(key), style="rounded,filled", color="#999999", fillcolor="#f7f7f7")
             for node_id, attrs in entries:
                 sub.node(node_id, **attrs)
@@ -366,7 +373,7 @@ def _add_collapsed_group(dot: graphviz.Digraph, key: str, members: list[Value], 
     else:
         lines.append(f"{len(members)} nodes")
     border = KIND_STYLE["output"][0] if root in members else "#555555"
-    dot.node("group_" + key.replace(".", "_"), label=_html("\n".join(lines)), shape="box3d", style="filled",
+    dot.node(_group_id("group_", key), label=_html("\n".join(lines)), shape="box3d", style="filled",
              fillcolor=fill, color=border)
 
 
@@ -438,11 +445,33 @@ def render(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **optio
         result = subprocess.run([renderer, f"-T{fmt}", "-o", temporary], input=dot.source.encode("utf-8"),
                                 capture_output=True, check=False)
         if result.returncode != 0:
-            message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise RuntimeError(
-                f"{os.path.basename(renderer)} failed to draw {path}: {message[-1] if message else 'no message'}"
-            )
+            raise RuntimeError(f"{os.path.basename(renderer)} failed to draw {path}: "
+                               f"{_render_failure(result, temporary)}; the previous file, if any, is kept")
     return path
+
+
+def _render_failure(result: subprocess.CompletedProcess[bytes], written: str) -> str:
+    """Why the renderer failed: its error lines (not its warnings), the signal that stopped it,
+    or the file size limit it ran into."""
+    lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+    errors = [line for line in lines if "warning" not in line.lower()]
+    reasons = [errors[-1]] if errors else []
+    if result.returncode < 0:
+        reasons.append(f"stopped by signal {signal.Signals(-result.returncode).name}")
+    limit = _file_size_limit()
+    if limit is not None and os.path.exists(written) and os.path.getsize(written) >= limit:
+        reasons.append(f"the file size limit of this process (ulimit -f, {limit} bytes) was reached")
+    return "; ".join(reasons) or f"it exited with status {result.returncode} and no error message"
+
+
+def _file_size_limit() -> int | None:
+    """The soft limit on the size of files this process writes, or None for none (or no way to ask)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def walkthrough(root: Value, path: str | os.PathLike[str], group: str | None = None, rankdir: str = "LR",
@@ -486,9 +515,11 @@ def walkthrough(root: Value, path: str | os.PathLike[str], group: str | None = N
     finally:
         for node, (grad, label) in zip(order, saved):
             node.grad, node.label = grad, label
+    if find_renderer() is None:
+        raise RuntimeError(f"walkthrough needs a Graphviz renderer to draw the graph; {NO_RENDERER_HINT}")
     svg = _svg_of(dot)
     if svg is None:
-        raise RuntimeError(f"walkthrough needs a Graphviz renderer to draw the graph; {NO_RENDERER_HINT}")
+        raise RuntimeError(f"walkthrough: the Graphviz renderer {find_renderer()} failed to draw the graph of {root!r}")
     ids = _node_ids(order)  # as draw_dot named them
     blocks = _parameter_blocks(order, {node: _group_key(node, group) for node in order}, ids)
     places = []
@@ -499,6 +530,6 @@ def walkthrough(root: Value, path: str | os.PathLike[str], group: str | None = N
                   "data": {i: _fmt(v) for i, v in s.data.items()},
                   "grads": {i: [_fmt(g), final] for i, (g, final) in s.grads.items()},
                   "inputs": s.inputs} for s in steps]
-    root_name = root.label or "out"
+    root_name = _visible(root.label) or "out"  # a lone surrogate cannot be written as UTF-8: shown as its escape
     write_text_atomically(path, page(svg, step_data, places, f"Backpropagation, step by step: {root_name}", root_name))
     return path
