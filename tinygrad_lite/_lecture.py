@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["LectureRule", "passes_nothing", "no_step", "check_children", "step_of"]
+__all__ = ["LectureRule", "passes_nothing", "no_step", "attach_children", "step_of"]
 
 
 class LectureRule:
@@ -46,9 +46,10 @@ def no_step() -> None:
     """A leaf's backward step: it has no inputs to pass a gradient to."""
 
 
-def check_children(children: object, value_type: type[Value]) -> tuple[Value, ...]:
-    """The inputs of a node made by hand (`Value(t, children, op)`) as a tuple, or a TypeError.
-    `value_type` is Value, passed in: engine.py imports this module, not the other way round."""
+def attach_children(node: Value, children: object, value_type: type[Value]) -> None:
+    """Give a node made by hand (`Value(t, children, op)`) its inputs, checked, and a rule that
+    passes nothing back until a `_backward` is assigned. `value_type` is Value, passed in:
+    engine.py imports this module, not the other way round."""
     if isinstance(children, (str, bytes)) or not hasattr(children, "__iter__"):
         raise TypeError(
             f"Value(): the second argument is _children, the inputs of a node made by hand (as in micrograd), "
@@ -58,7 +59,13 @@ def check_children(children: object, value_type: type[Value]) -> tuple[Value, ..
     for i, child in enumerate(inputs):
         if not isinstance(child, value_type):
             raise TypeError(f"Value(): _children[{i}] must be a Value, got {type(child).__name__} {child!r}")
-    return inputs
+    if len(inputs) > 2:
+        node._many = inputs
+    elif inputs:
+        node._a = inputs[0]
+        node._b = inputs[1] if len(inputs) == 2 else None  # type: ignore[assignment]
+    if inputs:
+        node._backward_rule = passes_nothing
 
 
 def step_of(node: Value) -> Callable[[], None]:

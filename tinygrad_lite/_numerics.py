@@ -1,4 +1,4 @@
-"""Numerical helpers the engine's ops and rules call: conversions, clear errors, stable formulas.
+"""Numerical helpers the engine's ops and rules call: powers with clear errors, stable formulas.
 
 They are plain functions of floats, so that a code generator can call them by name from the
 code it writes (see compiler/symbolic.py), and their array forms (compiler/branch_free.py) can
@@ -8,11 +8,8 @@ be checked against them.
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Mapping, Set
 
-__all__ = ["to_float", "as_constant", "checked_pow", "power_slope", "checked_pow_of_values",
-           "stable_sigmoid", "where"]
+__all__ = ["checked_pow", "power_slope", "checked_pow_of_values", "stable_sigmoid", "where"]
 
 
 def where(condition: bool, if_true: float, if_false: float) -> float:
@@ -22,58 +19,14 @@ def where(condition: bool, if_true: float, if_false: float) -> float:
     return if_true if condition else if_false
 
 
-def to_float(x: object, where: str) -> float:
-    """Convert a real number to float, or raise a TypeError naming `where` and what `x` is."""
-    if isinstance(x, float):
-        return float(x)
-    if type(x) is int or isinstance(x, numbers.Real):  # int, bool, Fraction, numpy
-        try:
-            return float(x)
-        except OverflowError:
-            raise OverflowError(f"{where}: {x!r} is too large for a float") from None
-    raise TypeError(f"{where} needs a real number (int or float), got {type(x).__name__} {x!r}")
 
 
-def refuse_unordered(x: object, where: str) -> None:
-    """Raise a TypeError naming `where` if `x` is a dict or a set: where a list is expected,
-    iterating one reads its keys, or its members in an order that is no one's choice."""
-    if isinstance(x, (Mapping, Set)):
-        raise TypeError(f"{where} expects a list or tuple, got {type(x).__name__} {_short(x)}: its order (or its keys) "
-                        "would be read silently; pass list(...) of the values in the order you mean")
 
 
-def _short(x: object) -> str:
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
-def data_of_result(x: object, op: str) -> float:
-    """The result of `op` as a float, when it came out as something else: an int or numpy number
-    (from an input whose .data was set to one) is converted; anything else means an input's
-    .data holds no number (a Value assigned to it nests graphs silently), a TypeError."""
-    if isinstance(x, numbers.Real) and not hasattr(x, "inputs"):
-        return to_float(x, f"Value {op}")
-    if hasattr(x, "inputs"):
-        raise TypeError(f"Value {op}: an input's .data holds a Value, not a number, which would nest one graph in "
-                        "another; .data must be a real number (to copy another Value's number, assign w.data, not w)")
-    raise TypeError(f"Value {op}: an input's .data is not a real number (the op gave {type(x).__name__} {x!r}); "
-                    ".data must be an int or float")
 
 
-def as_constant(x: object, op: str) -> float:
-    """A plain-number operand of `op` as a float, or a TypeError saying what would do."""
-    if type(x) is float:  # the common case, a constant such as the 0.5 in `x * 0.5`
-        return x
-    if type(x) is int:  # common too (`1 - x`), and checked before the slow check against numbers.Real
-        try:
-            return float(x)
-        except OverflowError:
-            raise OverflowError(f"Value {op}: {x!r} is too large for a float") from None
-    if isinstance(x, numbers.Real):
-        return to_float(x, f"Value {op}")
-    raise TypeError(
-        f"unsupported operand for Value {op}: {type(x).__name__} {x!r}; use an int, float or Value"
-    )
 
 
 def checked_pow(a: float, n: float) -> float:

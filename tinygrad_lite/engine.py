@@ -8,18 +8,14 @@ share of the node's gradient to that input's `.grad` by the chain rule:
 
 A rule is written once per operation and receives its node when it runs, `rule(out)`:
 `out.grad` is dL/d out, `out.data` the output (used where the derivative is cheaper from it,
-as tanh' = 1 - a**2), `out._a` and `out._b` the inputs. micrograd installs a closure per node
-instead; a closure that captures its own node is a reference cycle, which Python's cycle
-collector must find, and measured, that was most of the time of building a large graph. Here
-nodes reference only their inputs, so a graph is freed at once when its last reference goes.
+as tanh' = 1 - a**2), `out._a` and `out._b` the inputs, `out._constant` a plain-number operand
+(the 0.5 of `x * 0.5`, which is not made a node). micrograd installs a closure per node instead,
+which captures its own node: a reference cycle that Python's cycle collector must find, most
+of the time of building a large graph. Here a graph is freed as soon as it is no longer used.
 
-A plain-number operand, such as the 0.5 in `x * 0.5`, is not made a node: the op keeps it in
-its node (`_constant`) and has a rule of its own that reads it there.
-
-The machinery lives elsewhere, one import each: numerical helpers (_numerics.py), graph walks
-(_graph.py), the collector pause (_collector.py), rules written the lecture's way
-(_lecture.py). The code generators read these same rules (compiler/symbolic.py); nothing
-writes a derivative a second time. Only the standard library is used.
+Machinery lives elsewhere, one import each: input checks (_checks.py), numerical helpers
+(_numerics.py), graph walks (_graph.py), the collector pause (_collector.py), ops written the
+lecture's way (_lecture.py). The code generators read these same rules (compiler/symbolic.py).
 """
 
 from __future__ import annotations
@@ -27,19 +23,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
+from ._checks import as_constant, data_of_result, operand_text, refuse_unordered, to_float
 from ._collector import paused_gc
 from ._graph import post_order, topological_order
-from ._lecture import LectureRule, check_children, passes_nothing, step_of
-from ._numerics import (
-    as_constant,
-    checked_pow,
-    checked_pow_of_values,
-    data_of_result,
-    power_slope,
-    refuse_unordered,
-    stable_sigmoid,
-    to_float,
-)
+from ._lecture import LectureRule, attach_children, step_of
+from ._numerics import checked_pow, checked_pow_of_values, power_slope, stable_sigmoid
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
 
@@ -94,15 +82,8 @@ class Value:
         self.op = _op
         self._backward_rule = self._a = self._b = self._many = self._constant = None  # type: ignore[assignment]
         self._walk = 0
-        if _children != ():  # a node made by hand: until a `_backward` is assigned it passes nothing back
-            inputs = check_children(_children, Value)
-            if len(inputs) > 2:
-                self._many = inputs
-            elif inputs:
-                self._a = inputs[0]
-                self._b = inputs[1] if len(inputs) == 2 else None  # type: ignore[assignment]
-            if inputs:
-                self._backward_rule = passes_nothing
+        if _children != ():  # a node made by hand, the lecture's way
+            attach_children(self, _children, Value)
 
     @property
     def inputs(self) -> tuple[Value, ...]:
@@ -118,11 +99,12 @@ class Value:
             return (self._a,)
         return ()
 
+    # micrograd's names, for the lecture and code written against micrograd: `_backward` is the
+    # node's backward step (`o.grad = 1.0; o._backward()`), assigned by an op written the
+    # lecture's way; `_prev` the inputs as a set; `_op` the op.
     @property
     def _backward(self) -> Callable[[], None]:
-        """This node's backward step, a function of no arguments, as micrograd names it: the
-        lecture steps through backpropagation by hand with it (`o.grad = 1.0; o._backward()`).
-        Assigning one gives the node its own rule, as an op written the lecture's way does."""
+        """This node's backward step, a function of no arguments."""
         return step_of(self)
 
     @_backward.setter
@@ -131,12 +113,12 @@ class Value:
 
     @property
     def _prev(self) -> set[Value]:
-        """The inputs as a set, as micrograd names them (for code written against micrograd)."""
+        """The inputs as a set."""
         return set(self.inputs)
 
     @property
     def _op(self) -> str:
-        """The op, as micrograd names it (for code written against micrograd)."""
+        """The op."""
         return self.op
 
     def __repr__(self) -> str:
@@ -148,8 +130,7 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     def __float__(self) -> float:
-        """Refused: `math.exp(v)` or `float(v)` would give a plain number and cut the graph, so
-        that training silently stops learning through it. Use v.exp(), v.tanh(), ... or v.data."""
+        """Refused: `math.exp(v)` would return a float and cut the graph (training stops learning)."""
         raise TypeError(f"a Value is not converted to float implicitly ({self!r}): that would cut the graph here; "
                         "use its own methods (v.exp(), v.log(), v.tanh(), ...) to keep the graph, or v.data for the number "
                         "(and if a Value was assigned to some .data: .data holds a number, assign w.data, not w)")
@@ -225,11 +206,11 @@ class Value:
     def __truediv__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             if other.data == 0.0:
-                raise ZeroDivisionError(f"division by zero: {_operand(self)} / {_operand(other)}")
+                raise ZeroDivisionError(f"division by zero: {operand_text(self)} / {operand_text(other)}")
             return _node(self.data / other.data, "/", Value._div_backward, self, other)
         c = as_constant(other, "/")
         if c == 0.0:
-            raise ZeroDivisionError(f"division by zero: {_operand(self)} / {_operand(other)}")
+            raise ZeroDivisionError(f"division by zero: {operand_text(self)} / {operand_text(other)}")
         return _node(self.data / c, "/", Value._div_constant_backward, self, None, c)
 
     def _div_backward(out: Value) -> None:
@@ -245,7 +226,7 @@ class Value:
     def __rtruediv__(self, other: float) -> Value:
         c = as_constant(other, "/")
         if self.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {_operand(other)} / {_operand(self)}")
+            raise ZeroDivisionError(f"division by zero: {operand_text(other)} / {operand_text(self)}")
         return _node(c / self.data, "/", Value._rdiv_constant_backward, self, None, c)
 
     def _rdiv_constant_backward(out: Value) -> None:
@@ -425,29 +406,22 @@ class Value:
 
         The output's gradient is seeded with 1.0 and every node's rule runs once, after all
         nodes that consumed it have passed their share back (reverse topological order, found
-        without recursion, so graphs of any depth work).
+        without recursion, so graphs of any depth work). A node whose gradient is exactly 0
+        passes nothing back (see "Zero gradients" in docs/engine.md).
 
-        A node whose gradient is exactly 0 passes nothing back: its rule is skipped, which
-        saves the work below an inactive relu, and means that 0 * inf gives no NaN (a zero
-        gradient times an infinite local derivative contributes nothing; PyTorch gives NaN).
-
-        Calling it again (or on another output sharing the same leaves) *adds* to the
-        leaves' gradients, as PyTorch does: useful for accumulating over mini-batches, and the
-        reason to call `zero_grad()` (or an optimiser's) between steps. Interior nodes are
-        reset at the start of each call, so they always show this call's gradients.
+        Leaves' gradients *add up* over calls, as in PyTorch (hence `zero_grad()` between
+        steps); interior nodes are reset at the start of each call.
         """
         if self._backward_rule is None:  # a leaf: d self/d self = 1, accumulated like any leaf gradient
             self.grad += 1.0
             return
-        # No pause of the cycle collector here: the walk and the rules make no objects it
-        # tracks, so it never runs meanwhile (measured: 58.3 ms with a pause, 57.8 without,
-        # on a 300,000-node chain).
+        # No pause of the cycle collector: the walk and the rules make no objects it tracks.
         order = post_order(self, interior_only=True)
         for node in order:
             node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
-            if node.grad:  # a gradient of exactly 0 has nothing to pass back: see "Zero gradients" in docs/engine.md
+            if node.grad:  # a gradient of exactly 0 has nothing to pass back
                 node._backward_rule(node)
 
     def zero_grad(self) -> None:
@@ -502,11 +476,6 @@ def _node_of_many(data: float, op: str, backward: Callable[[Value], None], input
 def _leaf(data: float) -> Value:
     """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
     return _node(data, "", None, None)
-
-
-def _operand(x: object) -> str:
-    """An operand as an error message shows it: `Value(2.0)` for a Value, the number for a number."""
-    return f"Value({x.data!r})" if isinstance(x, Value) else repr(x)
 
 
 def _as_value(x: object, op: str) -> Value:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from ._numerics import to_float
+from ._checks import to_float
 from .engine import Value
 
 __all__ = ["numerical_grad", "analytical_grad", "gradcheck", "GradcheckError"]

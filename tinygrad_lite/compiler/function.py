@@ -41,7 +41,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from .._numerics import refuse_unordered, to_float
+from .._checks import refuse_unordered, to_float
 from ..engine import Parameter, Value, paused_gc, topological_order
 from . import python_backend
 from ._split import NAMESPACE as _SPLIT_NAMESPACE

@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-from .._numerics import refuse_unordered, to_float
+from .._checks import refuse_unordered, to_float
 from ..engine import Value
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]

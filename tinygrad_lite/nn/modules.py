@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from .. import ops
+from .._checks import refuse_unordered, to_float
 from .._files import write_text_atomically
-from .._numerics import refuse_unordered, to_float
 from ..engine import Parameter, Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS"]
