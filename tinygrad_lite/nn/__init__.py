@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from . import data, losses, optim
+from . import data, losses, optim, torch_bridge
 from .modules import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, load, save
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS", "losses", "optim", "data"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS", "losses", "optim", "data",
+           "torch_bridge"]

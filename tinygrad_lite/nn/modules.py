@@ -280,6 +280,22 @@ class MLP(Module):
             "activations": [_activation_name(a) for a in self.activations],
         }
 
+    def to_torch(self) -> Any:
+        """The same model as a float64 `torch.nn.Sequential` (Linear layers and activation
+        modules) holding copies of the weights; see nn/torch_bridge.py. Needs torch."""
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights of a `torch.nn.Sequential` of Linear layers and activation
+        modules (the shape `to_torch` makes); anything else is a ValueError naming the first
+        layer it cannot take. See nn/torch_bridge.py. Needs torch."""
+        from .torch_bridge import from_torch
+
+        return from_torch(module)
+
     def __repr__(self) -> str:
         layers = ", ".join(repr(layer) for layer in self.layers)
         return f"MLP({self.nin}, {self.nouts}: [{layers}], {len(self.parameters())} parameters)"

@@ -147,6 +147,12 @@ class SGD(Optimizer):
     def _accept(self, state: list[float | None]) -> None:
         self._buffers = state
 
+    @property
+    def momentum_buffers(self) -> list[float | None]:
+        """Each parameter's momentum buffer (None before its first step with momentum): what
+        PyTorch's SGD keeps as its state "momentum_buffer"."""
+        return list(self._buffers)
+
 
 class Adam(Optimizer):
     """Adam (PyTorch's form, weight decay added to the gradient as in torch.optim.Adam):
