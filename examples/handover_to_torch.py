@@ -2,9 +2,9 @@
 
     python examples/handover_to_torch.py            # needs torch; the picture needs matplotlib
 
-A small MLP learns the two moons with SGD and momentum for 60 steps here. Then `to_torch()`
+A small MLP learns the two moons with SGD and momentum for 40 steps here. Then `to_torch()`
 gives the same network as a float64 `torch.nn.Sequential`, and `to_torch_sgd` an optimiser
-with the same settings and momentum buffers. Both go on for 60 more steps: since our update
+with the same settings and momentum buffers. Both go on for 40 more steps: since our update
 formulas are PyTorch's, the losses agree step for step (to rounding: a matrix product adds in
 another order), and the picture shows one curve continuing the other. `MLP.from_torch` brings
 the trained PyTorch model back.
@@ -17,13 +17,13 @@ import os
 
 from tinygrad_lite import data, losses, nn, optim
 
-STEPS_HERE, STEPS_AFTER, LR, MOMENTUM = 60, 60, 0.05, 0.9
+STEPS_HERE, STEPS_AFTER, LR, MOMENTUM = 40, 40, 0.1, 0.9
 
 
 def main(out_dir: str) -> tuple[list[float], list[float], list[float]]:
     import torch
 
-    X, y = data.make_moons(60, noise=0.1, seed=0)
+    X, y = data.make_moons(40, noise=0.1, seed=0)
     model = nn.MLP(2, [8, 8, 1], activation="tanh", seed=0)
     opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
 

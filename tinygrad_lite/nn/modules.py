@@ -281,20 +281,40 @@ class MLP(Module):
         }
 
     def to_torch(self) -> Any:
-        """The same model as a float64 `torch.nn.Sequential` (Linear layers and activation
-        modules) holding copies of the weights; see nn/torch_bridge.py. Needs torch."""
-        from .torch_bridge import to_torch
+        """The same model as a float64 `torch.nn.Sequential`: per layer a `Linear` holding copies
+        of the weights, then its activation's module (see nn/torch_bridge.py; needs torch). A
+        custom activation (a function of Values) has no module: a ValueError names it."""
+        from . import torch_bridge
 
-        return to_torch(self)
+        names = []
+        for i, activation in enumerate(self.activations):
+            name = _activation_name(activation)
+            known = isinstance(activation, str) or ACTIVATIONS.get(name) is activation  # Value.tanh as a callable
+            if name not in torch_bridge.TORCH_ACTIVATIONS or not known:
+                raise ValueError(f"to_torch: layer {i}'s activation {name!r} is a function of Values with no PyTorch "
+                                 f"module; the named activations {sorted(torch_bridge.TORCH_ACTIVATIONS)} can be handed over")
+            names.append(name)
+        layers = [([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons])
+                  for layer in self.layers]
+        return torch_bridge.to_torch(layers, names)
 
     @classmethod
     def from_torch(cls, module: Any) -> MLP:
-        """An MLP with the weights of a `torch.nn.Sequential` of Linear layers and activation
-        modules (the shape `to_torch` makes); anything else is a ValueError naming the first
-        layer it cannot take. See nn/torch_bridge.py. Needs torch."""
-        from .torch_bridge import from_torch
+        """An MLP with the weights of a `torch.nn.Sequential` of Linear layers, each optionally
+        followed by one activation module (the shape `to_torch` makes); anything else is a
+        ValueError naming the first layer it cannot take. See nn/torch_bridge.py; needs torch.
+        `MLP.from_torch(m.to_torch())` has m's weights bit for bit."""
+        from . import torch_bridge
 
-        return from_torch(module)
+        layers, activations = torch_bridge.from_torch(module)
+        model = cls(len(layers[0][0][0]), [len(weights) for weights, _ in layers], activation=activations[:-1],
+                    output_activation=activations[-1], init="zeros")
+        for ours, (weights, biases) in zip(model.layers, layers):
+            for neuron, row, bias in zip(ours.neurons, weights, biases):
+                for w, x in zip(neuron.w, row):
+                    w.data = x
+                neuron.b.data = bias
+        return model
 
     def __repr__(self) -> str:
         layers = ", ".join(repr(layer) for layer in self.layers)

@@ -1,4 +1,4 @@
-"""Hand an MLP over to PyTorch and back: `model.to_torch()` and `MLP.from_torch(module)`.
+"""Hand an MLP over to PyTorch and back: what `model.to_torch()` and `MLP.from_torch(module)` use.
 
 What a learner trains here can be carried, weights and all, to the engine that scales, and a
 PyTorch model of the same shape can be brought back to be looked at node by node. The two
@@ -39,25 +39,17 @@ def import_torch() -> Any:
     return torch
 
 
-def to_torch(model: MLP) -> Any:
-    """A `torch.nn.Sequential` computing what `model` computes, float64, with copies of its weights:
-    one `Linear` per layer, each followed by its activation's module (`Identity` for "linear").
-
-    A custom activation (a callable of a Value) has no PyTorch module: a ValueError names it."""
-    from .modules import ACTIVATIONS, _activation_name
-
+def to_torch(layers: list[tuple[list[list[float]], list[float]]], activations: list[str]) -> Any:
+    """A float64 `torch.nn.Sequential`: for each layer, given as (weight rows, biases), a `Linear`
+    holding those numbers, followed by the module of its activation (a TORCH_ACTIVATIONS name;
+    `Identity` for "linear"). `MLP.to_torch` calls this."""
     torch = import_torch()
     modules = []
-    for i, (layer, activation) in enumerate(zip(model.layers, model.activations)):
-        name = _activation_name(activation)
-        known = activation if isinstance(activation, str) else ACTIVATIONS.get(name)  # Value.tanh given as a callable
-        if name not in TORCH_ACTIVATIONS or (known is not activation and not isinstance(activation, str)):
-            raise ValueError(f"to_torch: layer {i}'s activation {name!r} is a function of Values with no PyTorch module; "
-                             f"models with the named activations {sorted(TORCH_ACTIVATIONS)} can be handed over")
-        linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
+    for (weights, biases), name in zip(layers, activations):
+        linear = torch.nn.Linear(len(weights[0]), len(weights), dtype=torch.float64)
         with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
-            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+            linear.weight.copy_(torch.tensor(weights, dtype=torch.float64))
+            linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
         modules += [linear, _torch_activation(torch, name)]
     return torch.nn.Sequential(*modules)
 
@@ -70,22 +62,20 @@ def _torch_activation(torch: Any, name: str) -> Any:
     return getattr(torch.nn, TORCH_ACTIVATIONS[name])()
 
 
-def from_torch(module: Any) -> MLP:
-    """An MLP with the weights of `module`: a `torch.nn.Sequential` of `Linear` layers, each
-    optionally followed by one activation module (ReLU, Tanh, Sigmoid, LeakyReLU with slope 0.01,
-    Softplus with beta 1, Identity; none means "linear").
+def from_torch(module: Any) -> tuple[list[tuple[list[list[float]], list[float]]], list[str]]:
+    """The layers of `module`, a `torch.nn.Sequential` of `Linear` layers each optionally followed
+    by one activation module, as (weight rows, biases) in float64, and each layer's activation
+    name ("linear" for none). `MLP.from_torch` builds the model from them.
 
-    Weights of any floating dtype are converted to float64 (float32 ones exactly; each is then
-    the float32 value). A Linear without a bias is refused (our neurons always have one), as is
-    anything else in the Sequential, or shapes that do not chain: a ValueError naming the first
-    layer it cannot take. `from_torch(to_torch(m))` has m's weights bit for bit."""
-    from .modules import MLP
-
+    Weights of any floating dtype are converted to float64 (float32 ones exactly). A Linear
+    without a bias is refused (our neurons always have one), as is anything else in the
+    Sequential, two activations in a row, or shapes that do not chain: a ValueError naming the
+    first layer it cannot take."""
     torch = import_torch()
     if not isinstance(module, torch.nn.Sequential):
         raise TypeError(f"from_torch expects a torch.nn.Sequential of Linear layers and activations, "
                         f"got {type(module).__name__}")
-    layers: list[Any] = []
+    linears: list[Any] = []
     activations: list[str] = []
     after_linear = False  # whether the module before this one is a Linear (an activation may follow)
     for position, child in enumerate(module):
@@ -93,12 +83,14 @@ def from_torch(module: Any) -> MLP:
         if isinstance(child, torch.nn.Linear):
             if child.bias is None:
                 raise ValueError(f"{what} has no bias; nn.MLP's neurons always have one")
-            if layers and child.in_features != layers[-1].out_features:
+            if not child.in_features or not child.out_features:
+                raise ValueError(f"{what} has no inputs or no units")
+            if linears and child.in_features != linears[-1].out_features:
                 raise ValueError(f"{what} takes {child.in_features} inputs but the layer before gives "
-                                 f"{layers[-1].out_features}")
+                                 f"{linears[-1].out_features}")
             if not child.weight.dtype.is_floating_point:
                 raise ValueError(f"{what} holds {child.weight.dtype} weights; a floating dtype is needed")
-            layers.append(child)
+            linears.append(child)
             activations.append("linear")
             after_linear = True
             continue
@@ -110,18 +102,11 @@ def from_torch(module: Any) -> MLP:
             raise ValueError(f"{what} does not follow a Linear layer; each Linear may be followed by one activation")
         activations[-1] = name
         after_linear = False
-    if not layers:
+    if not linears:
         raise ValueError("from_torch: the Sequential holds no Linear layer")
-    model = MLP(layers[0].in_features, [layer.out_features for layer in layers], activation=activations[:-1],
-                output_activation=activations[-1], init="zeros")
-    for ours, theirs in zip(model.layers, layers):
-        weight = theirs.weight.detach().to(torch.float64).tolist()
-        bias = theirs.bias.detach().to(torch.float64).tolist()
-        for neuron, row, b in zip(ours.neurons, weight, bias):
-            for w, x in zip(neuron.w, row):
-                w.data = x
-            neuron.b.data = b
-    return model
+    layers = [(linear.weight.detach().to(torch.float64).tolist(), linear.bias.detach().to(torch.float64).tolist())
+              for linear in linears]
+    return layers, activations
 
 
 def _activation_of(torch: Any, child: Any) -> str | None:
