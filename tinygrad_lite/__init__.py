@@ -9,6 +9,7 @@
 The package, as a reader meets it:
 - engine.py: `Value`, each op with its derivative beside it, and `backward()`: the lesson;
 - ops.py: the table of ops that drawings, the expression language, nn and the tests read;
+- autograd.py: `grad`, gradients as Values, differentiable again (`create_graph=True`);
 - gradient_check.py: `gradcheck` against central differences;
 - nn/: modules (`MLP`), losses, optimisers and toy data sets;
 - viz/: Graphviz drawings and the step-through page (imported on first use: needs graphviz);
@@ -24,9 +25,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import nn
+from ._grad_mode import no_grad
+from .autograd import grad
 from .engine import Parameter, Value, paused_gc, topological_order
 from .gradient_check import GradcheckError, gradcheck, numerical_grad
 from .nn import data, losses, optim
+from .nn.functional import log_softmax, softmax
 
 # losses, optim and data live in nn/ but have always been importable as tinygrad_lite.losses
 # (`import tinygrad_lite.losses`, `from tinygrad_lite.optim import SGD`): registering the one
@@ -40,7 +44,8 @@ __version__ = "0.1.0"
 # `compile` is left out of __all__ so that `from tinygrad_lite import *` never shadows the
 # built-in of the same name: use it as tinygrad_lite.compile.
 __all__ = [
-    "Value", "Parameter", "topological_order", "paused_gc", "gradcheck", "numerical_grad", "GradcheckError",
+    "Value", "Parameter", "topological_order", "paused_gc", "grad", "no_grad", "softmax", "log_softmax",
+    "gradcheck", "numerical_grad", "GradcheckError",
     "nn", "losses", "optim", "data", "viz", "CompiledFunction", "CompileMismatchError",
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["checked_pow", "power_slope", "checked_pow_of_values", "stable_sigmoid", "where"]
+__all__ = ["checked_pow", "power_slope", "checked_pow_of_values", "stable_sigmoid", "sign", "where"]
 
 
 def where(condition: bool, if_true: float, if_false: float) -> float:
@@ -77,3 +77,8 @@ def stable_sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+def sign(z: float) -> float:
+    """1.0 for z > 0, -1.0 for z < 0, 0.0 at 0 (the slope PyTorch takes for |z| there), NaN for NaN."""
+    return 1.0 if z > 0.0 else -1.0 if z < 0.0 else z * 0.0

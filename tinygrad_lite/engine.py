@@ -23,11 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
+from . import _grad_mode
 from ._checks import as_constant, data_of_result, operand_text, refuse_unordered, to_float
 from ._collector import paused_gc
 from ._graph import post_order, topological_order
 from ._lecture import LectureRule, attach_children, step_of
-from ._numerics import checked_pow, checked_pow_of_values, power_slope, stable_sigmoid
+from ._numerics import checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
 
@@ -82,7 +83,7 @@ class Value:
         self.op = _op
         self._backward_rule = self._a = self._b = self._many = self._constant = None  # type: ignore[assignment]
         self._walk = 0
-        if _children != ():  # a node made by hand, the lecture's way
+        if _children != () and _grad_mode.records_graph():  # a node made by hand, the lecture's way
             attach_children(self, _children, Value)
 
     @property
@@ -109,7 +110,9 @@ class Value:
 
     @_backward.setter
     def _backward(self, step: Callable[[], None]) -> None:
-        self._backward_rule = LectureRule(step)
+        rule = LectureRule(step)
+        if self.inputs:  # a leaf (as a node made inside no_grad() is) has no backward step
+            self._backward_rule = rule
 
     @property
     def _prev(self) -> set[Value]:
@@ -350,6 +353,61 @@ class Value:
         z, g = out._a, out.grad
         z.grad += g if z.data > 0.0 else g * out._constant
 
+    def abs(self) -> Value:
+        """|z|. Its derivative at exactly z = 0 is taken as 0, as PyTorch does."""
+        return _node(math.fabs(self.data), "abs", Value._abs_backward, self)
+
+    def _abs_backward(out: Value) -> None:
+        # d|z|/dz = sign(z): 1 for z > 0, -1 for z < 0 (and 0 at 0)
+        z = out._a
+        z.grad += out.grad * sign(z.data)
+
+    __abs__ = abs
+
+    def sqrt(self) -> Value:
+        """Square root. Raises ValueError for self < 0; its derivative at 0 is infinite."""
+        z = self.data
+        if z < 0.0:
+            raise ValueError(f"sqrt of a negative value: sqrt({z!r}) is not a real number (needs a value >= 0)")
+        return _node(math.sqrt(z), "sqrt", Value._sqrt_backward, self)
+
+    def _sqrt_backward(out: Value) -> None:
+        # d sqrt(z)/dz = 0.5 * z**-0.5 = 1 / (2 sqrt(z))
+        z = out._a
+        z.grad += out.grad * power_slope(z.data, 0.5)
+
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return _node(math.sin(self.data), "sin", Value._sin_backward, self)
+
+    def _sin_backward(out: Value) -> None:
+        # d sin(z)/dz = cos(z)
+        z = out._a
+        z.grad += out.grad * math.cos(z.data)
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return _node(math.cos(self.data), "cos", Value._cos_backward, self)
+
+    def _cos_backward(out: Value) -> None:
+        # d cos(z)/dz = -sin(z)
+        z = out._a
+        z.grad -= out.grad * math.sin(z.data)
+
+    # Comparisons read the data, as PyTorch compares tensors: `v > 0` is a bool (no node, no
+    # gradient). `==` is not among them: it stays identity, so Values can be kept in sets.
+    def __lt__(self, other: Value | float) -> bool:
+        return self.data < _data_of(other, "<")
+
+    def __le__(self, other: Value | float) -> bool:
+        return self.data <= _data_of(other, "<=")
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self.data > _data_of(other, ">")
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self.data >= _data_of(other, ">=")
+
     # ------------------------------------------------------------------ n-ary nodes
 
     @staticmethod
@@ -424,6 +482,10 @@ class Value:
             if node.grad:  # a gradient of exactly 0 has nothing to pass back
                 node._backward_rule(node)
 
+    def detach(self) -> Value:
+        """A new leaf holding the same data: what is computed from it is not traced back to self."""
+        return _leaf(self.data)
+
     def zero_grad(self) -> None:
         """Set the gradient of every node in the graph below (and including) this one to 0.0."""
         for node in topological_order(self):
@@ -452,6 +514,8 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
     operand kept in the node."""
     if type(data) is not float:  # an input whose .data is not a float: a Value assigned to it, an int, ...
         data = data_of_result(data, op)
+    if _grad_mode.threads_inside and not _grad_mode.records_graph():  # inside no_grad(): a leaf
+        backward = a = b = constant = None
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
@@ -469,13 +533,19 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
 def _node_of_many(data: float, op: str, backward: Callable[[Value], None], inputs: tuple[Value, ...]) -> Value:
     """Make the node of an n-ary op (sum, linear) over `inputs`."""
     out = _node(data, op, backward, None)
-    out._many = inputs
+    if out._backward_rule is not None:  # None inside no_grad()
+        out._many = inputs
     return out
 
 
 def _leaf(data: float) -> Value:
     """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
     return _node(data, "", None, None)
+
+
+def _data_of(x: object, op: str) -> float:
+    """The number a comparison reads from its other operand: a Value's data, or the number."""
+    return x.data if isinstance(x, Value) else as_constant(x, op)
 
 
 def _as_value(x: object, op: str) -> Value:

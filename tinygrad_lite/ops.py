@@ -120,6 +120,18 @@ OPS: tuple[Op, ...] = (
     Op("leaky_relu", Value.leaky_relu, "leaky_relu", True, True, _KINKED, {
         Value._leaky_relu_backward: Form("x c", lambda x, c: where(x > 0.0, x, c * x)),
     }),
+    Op("abs", Value.abs, "|·|", True, False, _KINKED, {
+        Value._abs_backward: Form("x", lambda x, c: math.fabs(x)),
+    }),
+    Op("sqrt", Value.sqrt, "√", True, False, (0.05, 0.4, 1.7, 7.5, 40.0), {
+        Value._sqrt_backward: Form("x", lambda x, c: math.sqrt(x)),
+    }),
+    Op("sin", Value.sin, "sin", True, False, _ANYWHERE, {
+        Value._sin_backward: Form("x", lambda x, c: math.sin(x)),
+    }),
+    Op("cos", Value.cos, "cos", True, False, _ANYWHERE, {
+        Value._cos_backward: Form("x", lambda x, c: math.cos(x)),
+    }),
     Op("sum", Value.sum, "Σ", False, False, _ANYWHERE, {
         Value._sum_backward: Form("many", None),
     }),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .._numerics import checked_pow, checked_pow_of_values, power_slope, stable_sigmoid, where
+from .._numerics import checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid, where
 from ..engine import Value
 
 __all__ = ["BRANCH_FREE_FORMS", "ARRAY_FORMS"]
@@ -74,7 +74,12 @@ def _stable_sigmoid_for_arrays(z: float) -> float:
     return where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _sign_for_arrays(z: float) -> float:
+    return where(z > 0.0, 1.0, where(z < 0.0, -1.0, z * 0.0))
+
+
 ARRAY_FORMS: dict[Callable[..., float], Callable[..., float]] = {
+    sign: _sign_for_arrays,
     checked_pow: _checked_pow_for_arrays,
     power_slope: _power_slope_for_arrays,
     checked_pow_of_values: _checked_pow_of_values_for_arrays,

@@ -1,8 +1,8 @@
-"""Toy two-class data sets in pure Python, seeded and reproducible.
+"""Toy data sets in pure Python, seeded and reproducible.
 
-Each returns (X, y): X a list of [x1, x2] points, y a list of labels -1/+1 (or 0/1 with
-`zero_one=True`). A private random generator is used: the global `random` state is
-neither read nor changed.
+Each returns (X, y): X a list of [x1, x2] points, y a list of labels: -1/+1 for the two-class
+sets (or 0/1 with `zero_one=True`), class indices 0, 1, ... for `make_spiral_arms`. A private
+random generator is used: the global `random` state is neither read nor changed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import random
 from collections.abc import Iterator
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spirals"]
+__all__ = ["make_moons", "make_circles", "make_xor", "make_spirals", "make_spiral_arms"]
 
 Dataset = tuple[list[list[float]], list[int]]
 
@@ -109,3 +109,22 @@ def make_spirals(
         points.append([r * math.cos(t) + rng.gauss(0, noise), r * math.sin(t) + rng.gauss(0, noise)])
         labels.append(-1 if first else 1)
     return _finish(points, labels, rng, zero_one)
+
+
+def make_spiral_arms(n: int = 300, arms: int = 3, noise: float = 0.2, seed: int | None = None) -> Dataset:
+    """`arms` spiral arms winding out from the centre, one class each (labels 0 .. arms-1): the
+    classic data set for a classifier of more than two classes (softmax and cross-entropy).
+    `noise` perturbs each point's angle (in radians)."""
+    _check(n, noise, "make_spiral_arms")
+    if type(arms) is not int or not 2 <= arms <= n:
+        raise ValueError(f"make_spiral_arms: arms must be an int from 2 to n, got {arms!r}")
+    rng = random.Random(seed)
+    points, labels = [], []
+    for i in range(n):
+        arm, k = i % arms, i // arms
+        count = (n - arm + arms - 1) // arms  # points on this arm
+        r = k / max(count - 1, 1)
+        t = 4.0 * r + 2.0 * math.pi * arm / arms + rng.gauss(0, noise)
+        points.append([r * math.sin(t), r * math.cos(t)])
+        labels.append(arm)
+    return _finish(points, labels, rng, zero_one=False)

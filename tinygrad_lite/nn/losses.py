@@ -2,6 +2,7 @@
 
     mse(preds, targets)                   mean (p - t)**2
     binary_cross_entropy(logits, targets) mean softplus(z) (t=0) or softplus(-z) (t=1): exact for any z
+    cross_entropy(logits, targets)        mean -log softmax(row)[target], rows of class scores
     hinge(scores, labels)                 mean max(0, 1 - y*s), labels -1/+1
     l2(params)                            sum p**2, to add as weight decay
 """
@@ -13,8 +14,9 @@ from collections.abc import Sequence
 
 from .._checks import refuse_unordered, to_float
 from ..engine import Value
+from .functional import log_softmax
 
-__all__ = ["mse", "binary_cross_entropy", "hinge", "l2", "accuracy"]
+__all__ = ["mse", "binary_cross_entropy", "cross_entropy", "hinge", "l2", "accuracy"]
 
 
 def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
@@ -58,6 +60,39 @@ def binary_cross_entropy(logits: Sequence[Value | float], targets: Sequence[floa
         if t not in (0.0, 1.0):
             raise ValueError(f"binary_cross_entropy: targets must be 0 or 1, got {t!r} at index {i}")
     return Value.sum([(-z).softplus() if t == 1.0 else z.softplus() for z, t in pairs]) * (1.0 / len(pairs))
+
+
+def cross_entropy(logits: Sequence[Sequence[Value | float]], targets: Sequence[int]) -> Value:
+    """Cross-entropy of class scores: the mean over rows of -log softmax(row)[target], as
+    PyTorch's `cross_entropy` (its values and gradients).
+
+    `logits` holds one row per example, one score (logit) per class; `targets` the class index
+    of each row. Finite for any scores (log_softmax subtracts each row's largest score first).
+    """
+    refuse_unordered(logits, "cross_entropy logits")
+    refuse_unordered(targets, "cross_entropy targets")
+    if isinstance(logits, (Value, str, bytes)) or not hasattr(logits, "__len__"):
+        raise TypeError(f"cross_entropy: logits must be a list of rows (one list of scores per example), "
+                        f"got {type(logits).__name__} {logits!r}")
+    if len(logits) != len(targets):
+        raise ValueError(f"cross_entropy: {len(logits)} rows of logits but {len(targets)} targets; they must match")
+    if not logits:
+        raise ValueError("cross_entropy: no rows; a mean over zero examples is undefined")
+    classes = None
+    terms = []
+    for i, (row, target) in enumerate(zip(logits, targets)):
+        if isinstance(row, (Value, int, float, str, bytes)) or not hasattr(row, "__len__"):
+            raise TypeError(f"cross_entropy: row {i} must be a list of scores, one per class, got {type(row).__name__} {row!r}")
+        if not row:
+            raise ValueError(f"cross_entropy: row {i} is empty; it needs one score per class")
+        if classes is None:
+            classes = len(row)
+        elif len(row) != classes:
+            raise ValueError(f"cross_entropy: row {i} has {len(row)} scores but row 0 has {classes}; rows must match")
+        if type(target) is not int or not 0 <= target < classes:
+            raise ValueError(f"cross_entropy: target {i} must be a class index from 0 to {classes - 1}, got {target!r}")
+        terms.append(-log_softmax(row)[target])
+    return Value.sum(terms) * (1.0 / len(terms))
 
 
 def hinge(scores: Sequence[Value | float], labels: Sequence[float]) -> Value:
