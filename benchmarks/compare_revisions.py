@@ -1,87 +1,116 @@
-"""Eager speed of two checkouts of tinygrad_lite, measured side by side: did a change cost time?
+"""Eager speed of two checkouts of tinygrad_lite, side by side in one process: did a change cost time?
 
-    git worktree add /tmp/base HEAD~1        # the revision to compare with
-    python benchmarks/compare_revisions.py /tmp/base .           # W1 (nn), W1 (binary ops), W2
-    python benchmarks/compare_revisions.py /tmp/base . --rounds 15 --only W1
+    git worktree add /tmp/base HEAD~3                          # the revision to compare with
+    python benchmarks/compare_revisions.py /tmp/base .         # W1 (nn), W1 (binary ops), W2
+    python benchmarks/compare_revisions.py /tmp/base . --rounds 40 --only W1
 
-Each round runs every workload once in a fresh interpreter per checkout, the two checkouts in
-turn (which goes first alternates), so that drift of a shared, noisy machine hits both alike.
-A run times a few steps after a warm-up and reports its median; the table shows the median
-over rounds and the ratio new/base, which is what to quote (absolute times vary by machine).
+Both packages are copied under other names (tl_base, tl_new) into a temporary folder and
+imported into this one interpreter (the package imports itself only relatively), so that the
+two run in turn, step after step, under the same load of a shared, noisy machine. Each round
+times one step of each (which goes first alternates), after an untimed gc.collect(); the table
+shows medians over rounds, forward and backward apart, and the ratio new/base to quote.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import gc
+import importlib
+import shutil
 import statistics
-import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-BENCHMARKS = Path(__file__).resolve().parent
-
-# One run of one workload, in a fresh interpreter whose tinygrad_lite is the checkout's.
-RUN = r"""
-import json, sys, time, gc
-sys.path[:0] = [sys.argv[1], sys.argv[2]]
-import workloads
-name = sys.argv[3]
-if name == "W2":
-    step = workloads.ours_w2
-    steps = 3
-else:
-    model = workloads.OursW1() if name == "W1" else workloads.ours_micrograd_style_w1()
-    step = model.step
-    steps = 5
-step()
-times = []
-for _ in range(steps):
-    gc.collect()
-    start = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - start)
-times.sort()
-print(json.dumps({"median": times[len(times) // 2], "file": __import__("tinygrad_lite").__file__}))
-"""
-
-WORKLOADS = {"W1": "W1, nn (n-ary neurons)", "W1b": "W1, binary ops (micrograd's way)", "W2": "W2, deep chain"}
+W1_POINTS, W1_ALPHA, CHAIN = 100, 1e-4, 100_000
 
 
-def run_once(checkout: Path, workload: str) -> float:
-    """Seconds per step (median of a few) of `workload` on the tinygrad_lite in `checkout`."""
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    result = subprocess.run([sys.executable, "-c", RUN, str(checkout), str(BENCHMARKS), workload],
-                            capture_output=True, text=True, env=env, check=True)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    if not report["file"].startswith(str(checkout)):
-        raise SystemExit(f"{checkout}: imported tinygrad_lite from {report['file']}, not from the checkout")
-    return float(report["median"])
+def w1_nn(tl: ModuleType) -> Callable[[], Any]:
+    """W1 with nn: the forward pass, returning the loss."""
+    X, y = tl.data.make_moons(W1_POINTS, noise=0.1, seed=0)
+    model = tl.nn.MLP(2, [16, 16, 1], seed=0)
+    return lambda: tl.losses.hinge([model(x) for x in X], y) + W1_ALPHA * tl.losses.l2(model.parameters())
+
+
+def w1_binary(tl: ModuleType) -> Callable[[], Any]:
+    """W1 written micrograd's way: binary + and *, the built-in sum."""
+    X, y = tl.data.make_moons(W1_POINTS, noise=0.1, seed=0)
+    model = tl.nn.MLP(2, [16, 16, 1], seed=0)
+    layers = [[neuron.w + [neuron.b] for neuron in layer.neurons] for layer in model.layers]
+    params = model.parameters()
+
+    def forward(x: list[Any]) -> Any:
+        for i, layer in enumerate(layers):
+            out = [sum((w * xi for w, xi in zip(ws[:-1], x)), ws[-1]) for ws in layer]
+            x = [a.relu() for a in out] if i < len(layers) - 1 else out
+        return x[0]
+
+    def loss() -> Any:
+        scores = [forward([tl.Value(c) for c in x]) for x in X]
+        hinge = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+        return sum(hinge) * (1.0 / len(hinge)) + W1_ALPHA * sum(p * p for p in params)
+
+    return loss
+
+
+def w2(tl: ModuleType) -> Callable[[], Any]:
+    """W2: x = tanh(0.999 x + 0.001), CHAIN times."""
+    def chain() -> Any:
+        x = tl.Value(0.5)
+        for _ in range(CHAIN):
+            x = (x * 0.999 + 0.001).tanh()
+        return x
+
+    return chain
+
+
+WORKLOADS = {"W1": ("W1, nn (n-ary neurons)", w1_nn), "W1b": ("W1, binary ops", w1_binary),
+             "W2": ("W2, deep chain", w2)}
+
+
+def load(checkout: Path, name: str, folder: Path) -> ModuleType:
+    """The checkout's tinygrad_lite, imported as `name`."""
+    shutil.copytree(checkout / "tinygrad_lite", folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return importlib.import_module(name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("base", type=Path, help="checkout to compare with (e.g. a git worktree of the base commit)")
     parser.add_argument("new", type=Path, help="checkout with the change")
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), default=sorted(WORKLOADS))
     args = parser.parse_args()
-    base, new = args.base.resolve(), args.new.resolve()
-    times: dict[tuple[str, str], list[float]] = {}
-    for k in range(args.rounds):
+    with tempfile.TemporaryDirectory() as folder:
+        sys.path.insert(0, folder)
+        versions = {"base": load(args.base.resolve(), "tl_base", Path(folder)),
+                    "new": load(args.new.resolve(), "tl_new", Path(folder))}
+        print(f"{'workload':26} {'part':9} {'base ms':>9} {'new ms':>9} {'new/base':>9}   "
+              f"({args.rounds} rounds, Python {sys.version.split()[0]})")
         for workload in args.only:
-            order = [("base", base), ("new", new)]
-            for which, checkout in order if k % 2 == 0 else reversed(order):
-                times.setdefault((workload, which), []).append(run_once(checkout, workload))
-    print(f"{'workload':36} {'base ms':>9} {'new ms':>9} {'new/base':>9}   ({args.rounds} rounds, {sys.version.split()[0]})")
-    for workload in args.only:
-        b = statistics.median(times[(workload, "base")])
-        n = statistics.median(times[(workload, "new")])
-        # the ratio's spread: medians of per-round ratios are robust to a slow round hitting one side
-        ratios = sorted(x / y for x, y in zip(times[(workload, "new")], times[(workload, "base")]))
-        print(f"{WORKLOADS[workload]:36} {b * 1e3:9.2f} {n * 1e3:9.2f} {statistics.median(ratios):9.3f}"
-              f"   (per-round ratios {ratios[0]:.3f} .. {ratios[-1]:.3f})")
+            title, make = WORKLOADS[workload]
+            forwards = {which: make(tl) for which, tl in versions.items()}
+            times: dict[tuple[str, str], list[float]] = {}
+            rounds = max(3, args.rounds // 10) if workload == "W2" else args.rounds
+            for k in range(rounds):
+                for which in ("base", "new") if k % 2 else ("new", "base"):
+                    gc.collect()
+                    start = time.perf_counter()
+                    loss = forwards[which]()
+                    middle = time.perf_counter()
+                    loss.backward()
+                    end = time.perf_counter()
+                    times.setdefault((which, "forward"), []).append(middle - start)
+                    times.setdefault((which, "backward"), []).append(end - middle)
+                    times.setdefault((which, "both"), []).append(end - start)
+                    del loss
+            for part in ("forward", "backward", "both"):
+                base, new = statistics.median(times[("base", part)]), statistics.median(times[("new", part)])
+                print(f"{title:26} {part:9} {base * 1e3:9.2f} {new * 1e3:9.2f} {new / base:9.3f}")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ is what evaluating a model (accuracy, plotting a decision boundary) or updating 
 hand wants: less memory, less time, no graph to keep.
 
 The state is per thread (a thread inside no_grad() does not change what another one records),
-nests, and is restored however the block ends. So that the engine pays almost nothing when no
-thread uses it, `threads_inside` counts the threads inside a no_grad() block: only while it is
-not zero does the engine ask for this thread's own state.
+nests, and is restored however the block ends. It is one dict, `threads_without_graph`, from a
+thread's identity to how deep it is in no_grad() blocks: empty nearly always, which is all the
+engine checks for each node it makes before asking about its own thread.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ import contextlib
 import threading
 from types import TracebackType
 
-__all__ = ["no_grad", "records_graph", "threads_inside"]
+__all__ = ["no_grad", "records_graph", "threads_without_graph"]
 
-threads_inside = 0  # how many threads are inside a no_grad() block now
+threads_without_graph: dict[int, int] = {}  # thread identity -> depth of no_grad() blocks; never rebound
 _lock = threading.Lock()
-_state = threading.local()
 
 
 def records_graph() -> bool:
     """Whether ops in this thread record a graph now (False inside no_grad())."""
-    return getattr(_state, "depth", 0) == 0
+    return threading.get_ident() not in threads_without_graph
 
 
 class no_grad(contextlib.ContextDecorator):
@@ -38,18 +37,15 @@ class no_grad(contextlib.ContextDecorator):
     """
 
     def __enter__(self) -> no_grad:
-        global threads_inside
-        depth = getattr(_state, "depth", 0)
-        _state.depth = depth + 1
-        if depth == 0:
-            with _lock:
-                threads_inside += 1
+        me = threading.get_ident()
+        with _lock:
+            threads_without_graph[me] = threads_without_graph.get(me, 0) + 1
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
-        global threads_inside
-        _state.depth -= 1
-        if _state.depth == 0:
-            with _lock:
-                threads_inside -= 1
+        me = threading.get_ident()
+        with _lock:
+            depth = threads_without_graph.pop(me) - 1
+            if depth:
+                threads_without_graph[me] = depth

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from threading import get_ident
 
-from . import _grad_mode
 from ._checks import as_constant, data_of_result, operand_text, refuse_unordered, to_float
 from ._collector import paused_gc
+from ._grad_mode import threads_without_graph
 from ._graph import post_order, topological_order
 from ._lecture import LectureRule, attach_children, step_of
 from ._numerics import checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
@@ -83,7 +84,7 @@ class Value:
         self.op = _op
         self._backward_rule = self._a = self._b = self._many = self._constant = None  # type: ignore[assignment]
         self._walk = 0
-        if _children != () and _grad_mode.records_graph():  # a node made by hand, the lecture's way
+        if _children != () and get_ident() not in threads_without_graph:  # made by hand, the lecture's way
             attach_children(self, _children, Value)
 
     @property
@@ -514,7 +515,7 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
     operand kept in the node."""
     if type(data) is not float:  # an input whose .data is not a float: a Value assigned to it, an int, ...
         data = data_of_result(data, op)
-    if _grad_mode.threads_inside and not _grad_mode.records_graph():  # inside no_grad(): a leaf
+    if threads_without_graph and get_ident() in threads_without_graph:  # inside no_grad(): a leaf
         backward = a = b = constant = None
     out = _new_object(Value)
     out.data = data
@@ -554,13 +555,13 @@ def _as_value(x: object, op: str) -> Value:
 
 
 _VALUE_TYPES = frozenset((Value, Parameter))
-_UNORDERED = (set, frozenset, dict)
 
 
 def _value_tuple(values: Iterable[Value | float], op: str) -> tuple[Value, ...]:
     """The operands of an n-ary op as a tuple of Values, wrapping plain numbers as constants."""
+    if type(values) is not list and type(values) is not tuple:  # a dict or set would be read in no one's order
+        refuse_unordered(values, f"Value.{op}")
     operands = tuple(values)
-    if set(map(type, operands)) <= _VALUE_TYPES and not isinstance(values, _UNORDERED):  # the common case, at C speed
+    if set(map(type, operands)) <= _VALUE_TYPES:  # the common case, checked at C speed
         return operands  # type: ignore[return-value]
-    refuse_unordered(values, f"Value.{op}")
     return tuple(_as_value(v, op) for v in operands)
