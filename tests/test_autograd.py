@@ -383,3 +383,8 @@ def test_sqrt_of_a_negative_number_is_named_and_comparisons_read_data():
     assert abs(Value(-2.5)).data == 2.5
     with pytest.raises(TypeError, match="<"):
         assert a < "x"
+
+
+def test_compile_inside_no_grad_says_why_it_cannot_trace():
+    with no_grad(), pytest.raises(RuntimeError, match="no_grad"):
+        tl.compile(lambda v: v[0] * 2, [1.0])

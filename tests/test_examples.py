@@ -79,3 +79,28 @@ def test_the_readme_example_runs():
         readme = f.read()
     block = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
     exec(compile(block, "README.md", "exec"), {})
+
+
+def _example(name):
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.pop(0)
+
+
+def test_second_derivatives_match_their_closed_forms():
+    for name, z, _, by_grad, closed in _example("second_derivatives").table():
+        assert by_grad == pytest.approx(closed, rel=1e-12, abs=1e-300), (name, z)
+
+
+def test_newton_needs_a_handful_of_steps_where_gradient_descent_needs_thousands():
+    newton = _example("newton_rosenbrock")
+    path = newton.newton((-1.2, 1.0))
+    assert len(path) <= 10 and path[-1] == pytest.approx((1.0, 1.0), abs=1e-12)
+    assert newton.gradient_descent((-1.2, 1.0), max_steps=3000) == 3000  # not there after 3,000
+
+
+def test_three_classes_learn_with_cross_entropy():
+    model, accuracy, history = _example("spiral_three_classes").train(steps=40, n=60, quiet=True)
+    assert history[-1] < 0.6 * history[0] and accuracy > 0.6

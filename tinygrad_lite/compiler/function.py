@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .._checks import refuse_unordered, to_float
+from .._grad_mode import records_graph
 from ..engine import Parameter, Value, paused_gc, topological_order
 from . import python_backend
 from ._split import NAMESPACE as _SPLIT_NAMESPACE
@@ -255,6 +256,9 @@ def compile(
         numpy_backend.import_numpy()  # before tracing: say how to install it at once
     if not callable(f):
         raise TypeError(f"compile expects a function of a list of Values, got {type(f).__name__}")
+    if not records_graph():
+        raise RuntimeError("compile inside no_grad(): tracing needs the graph that no_grad() stops recording; "
+                           "call compile outside the block")
     refuse_unordered(example_inputs, "compile: example_inputs")
     if isinstance(example_inputs, (str, bytes)) or not hasattr(example_inputs, "__len__"):
         raise TypeError(f"compile: example_inputs must be a list of numbers, got {type(example_inputs).__name__}")
