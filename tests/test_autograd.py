@@ -388,3 +388,16 @@ def test_sqrt_of_a_negative_number_is_named_and_comparisons_read_data():
 def test_compile_inside_no_grad_says_why_it_cannot_trace():
     with no_grad(), pytest.raises(RuntimeError, match="no_grad"):
         tl.compile(lambda v: v[0] * 2, [1.0])
+
+
+def test_second_derivatives_through_n_ary_nodes():
+    def f(v):
+        return Value.linear([v[0], v[1]], [v[1], 2.0], v[0] * v[0]).tanh() + Value.sum([v[0] * v[1], v[1], 3.0]) ** 2
+
+    xs = [0.3, -0.8]
+    leaves = [Value(x) for x in xs]
+    firsts = grad(f(leaves), leaves, create_graph=True)
+    ours = [[g.data for g in grad(first, leaves)] for first in firsts]
+    expected = _hessian_by_central_differences(f, xs)
+    for row, want in zip(ours, expected):
+        assert row == pytest.approx(want, rel=1e-6, abs=1e-6)
