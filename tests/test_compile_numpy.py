@@ -123,7 +123,7 @@ def loss_function(model, nin, points, loss, style, reduction, l2, rng):
         if loss == "mse":
             total = losses.mse(scores, targets)
         elif loss == "bce":
-            total = losses.binary_cross_entropy(scores, bits)
+            total = losses.binary_cross_entropy_with_logits(scores, bits)
         elif loss == "hinge":
             total = losses.hinge(scores, signs)
         elif loss == "mse + hinge":  # two sums over the same points
@@ -257,7 +257,7 @@ def test_sigmoid_softplus_and_cross_entropy_are_stable_at_extremes(z):
         def logits():
             return [v[i] * weight for i in range(4)]
 
-        return (losses.binary_cross_entropy(logits(), [1.0, 0.0, 1.0, 0.0])
+        return (losses.binary_cross_entropy_with_logits(logits(), [1.0, 0.0, 1.0, 0.0])
                 + Value.sum([x.sigmoid() + x.softplus() for x in logits()]))
 
     xs = [z, -z, z / 2, 0.5]
@@ -344,7 +344,7 @@ def test_subgraphs_read_by_batches_that_do_not_line_up_stay_scalar_and_correct()
 
     def f(v):
         logits = [v[i] * weight for i in range(6)]
-        return (losses.binary_cross_entropy(logits, [1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
+        return (losses.binary_cross_entropy_with_logits(logits, [1.0, 0.0, 1.0, 0.0, 1.0, 1.0])
                 + Value.sum([z.tanh() for z in logits]))
 
     xs = [0.3, -1.2, 2.0, 0.7, -0.4, 1.1]

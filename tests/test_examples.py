@@ -104,3 +104,34 @@ def test_newton_needs_a_handful_of_steps_where_gradient_descent_needs_thousands(
 def test_three_classes_learn_with_cross_entropy():
     model, accuracy, history = _example("spiral_three_classes").train(steps=40, n=60, quiet=True)
     assert history[-1] < 0.6 * history[0] and accuracy > 0.6
+
+
+def test_the_course_planar_exercise_reproduces_the_published_costs():
+    pytest.importorskip("numpy")
+    planar = _example("course_planar")
+    net, costs = planar.train(7001, quiet=True)
+    for step, published in planar.PUBLISHED.items():
+        assert round(costs[step], 6) == published, step
+    assert planar.accuracy(net) == pytest.approx(0.905, abs=0.003)
+
+
+def test_the_course_initialization_exercise_zeros_stay_stuck_and_he_matches_the_course():
+    pytest.importorskip("sklearn")
+    course = _example("course_initialization")
+    _, zeros = course.train("zeros", 1001, quiet=True)
+    _, he = course.train("he", 1001, quiet=True)
+    for step in (0, 1000):
+        assert zeros[step] == pytest.approx(course.PUBLISHED["zeros"]["costs"][step], rel=1e-15)
+        assert he[step] == pytest.approx(course.PUBLISHED["he"]["costs"][step], rel=1e-15)
+
+
+@pytest.mark.slow
+def test_the_course_initialization_exercise_reaches_the_published_accuracies():
+    pytest.importorskip("sklearn")
+    course = _example("course_initialization")
+    train_X, train_Y, test_X, test_Y = course.circles()
+    for init in ("zeros", "he"):
+        net, costs = course.train(init, quiet=True)
+        assert costs[14000] == pytest.approx(course.PUBLISHED[init]["costs"][14000], rel=1e-12)
+        assert net.accuracy(train_X, train_Y) == course.PUBLISHED[init]["train"]
+        assert net.accuracy(test_X, test_Y) == course.PUBLISHED[init]["test"]

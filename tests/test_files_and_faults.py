@@ -290,7 +290,7 @@ def test_loading_a_malformed_file_is_a_value_error(tmp_path, document):
 @pytest.mark.parametrize("z, t", [(20.0, 1.0), (36.0, 1.0), (40.0, 1.0), (-40.0, 0.0), (700.0, 1.0)])
 def test_bce_is_exact_for_confident_correct_logits(z, t):
     logit = Value(z)
-    loss = losses.binary_cross_entropy([logit], [t])
+    loss = losses.binary_cross_entropy_with_logits([logit], [t])
     loss.backward()
     exact = math.log1p(math.exp(-abs(z)))  # the loss of a correct logit: softplus(-|z|)
     assert loss.data > 0.0 and math.isclose(loss.data, exact, rel_tol=1e-15)

@@ -30,19 +30,19 @@ def test_bce_matches_the_definition_and_is_stable():
     z, t = 0.3, 1
     p = 1 / (1 + math.exp(-z))
     logit = Value(z)
-    loss = losses.binary_cross_entropy([logit], [t])
+    loss = losses.binary_cross_entropy_with_logits([logit], [t])
     assert math.isclose(loss.data, -math.log(p), rel_tol=1e-12)
     loss.backward()
     assert math.isclose(logit.grad, p - t, rel_tol=1e-12)
     for z, t, expected in [(1000.0, 1, 0.0), (-1000.0, 0, 0.0), (1000.0, 0, 1000.0), (-1000.0, 1, 1000.0)]:
         logit = Value(z)
-        loss = losses.binary_cross_entropy([logit], [t])
+        loss = losses.binary_cross_entropy_with_logits([logit], [t])
         assert loss.data == expected
         loss.backward()
         assert math.isfinite(logit.grad)
 
 
-@pytest.mark.parametrize("loss", [losses.mse, losses.hinge, losses.binary_cross_entropy])
+@pytest.mark.parametrize("loss", [losses.mse, losses.hinge, losses.binary_cross_entropy_with_logits, losses.binary_cross_entropy])
 def test_losses_reject_bad_input(loss):
     with pytest.raises(ValueError, match="empty"):
         loss([], [])
@@ -56,7 +56,7 @@ def test_label_ranges():
     with pytest.raises(ValueError, match="-1 or \\+1"):
         losses.hinge([Value(1.0)], [0])
     with pytest.raises(ValueError, match="0 or 1"):
-        losses.binary_cross_entropy([Value(1.0)], [-1])
+        losses.binary_cross_entropy_with_logits([Value(1.0)], [-1])
 
 
 def test_l2_and_accuracy():
@@ -192,3 +192,41 @@ def test_a_step_whose_values_only_sum_past_the_float_range_is_taken():
     opt = optim.SGD(params, lr=0.5)
     opt.step()
     assert [p.data for p in params] == [1.5e308 - 0.5, 1.5e308 - 0.5] and opt.steps == 1
+
+
+def test_bce_takes_probabilities_as_pytorch_does():
+    ps, ts = [0.2, 0.9, 0.5, 0.999], [1, 0, 0.3, 1]
+    leaves = [Value(p) for p in ps]
+    loss = losses.binary_cross_entropy(leaves, ts)
+    expected = -sum(t * math.log(p) + (1 - t) * math.log(1 - p) for p, t in zip(ps, ts)) / len(ps)
+    assert loss.data == pytest.approx(expected, rel=1e-14)
+    loss.backward()
+    for leaf, p, t in zip(leaves, ps, ts):
+        assert leaf.grad == pytest.approx((p - t) / (p * (1 - p)) / len(ps), rel=1e-12)
+
+
+def test_bce_of_certain_probabilities_is_finite_and_refuses_logits():
+    loss = losses.binary_cross_entropy([Value(0.0), Value(1.0)], [1, 0])  # completely wrong, and certain
+    assert loss.data == 100.0  # each log clamped at -100, as PyTorch does
+    assert losses.binary_cross_entropy([Value(1.0)], [1]).data == 0.0
+    with pytest.raises(ValueError, match=r"\[0, 1\].*binary_cross_entropy_with_logits"):
+        losses.binary_cross_entropy([Value(2.5)], [1])  # a logit
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        losses.binary_cross_entropy([Value(math.nan)], [1])
+    with pytest.raises(ValueError, match="targets"):
+        losses.binary_cross_entropy([Value(0.5)], [2])
+
+
+def test_bce_matches_torch_when_available():
+    torch = pytest.importorskip("torch")
+    # (Not at p within 1e-12 of 0 or 1: PyTorch's gradient there is (p - t) / max(p (1 - p), 1e-12),
+    # clamped; ours is the derivative itself, 1/(1 - p) for t = 0 at p = 1e-50, for instance.)
+    ps, ts = [0.2, 0.9, 0.5, 0.999, 1e-9], [1.0, 0.0, 0.3, 1.0, 0.0]
+    leaves = [Value(p) for p in ps]
+    loss = losses.binary_cross_entropy(leaves, ts)
+    loss.backward()
+    t = torch.tensor(ps, dtype=torch.float64, requires_grad=True)
+    t_loss = torch.nn.functional.binary_cross_entropy(t, torch.tensor(ts, dtype=torch.float64))
+    t_loss.backward()
+    assert loss.data == pytest.approx(t_loss.item(), rel=1e-14)
+    assert [v.grad for v in leaves] == pytest.approx(t.grad.tolist(), rel=1e-10)

@@ -1,7 +1,10 @@
 """Loss functions (each the mean over examples, returned as a Value) and accuracy.
 
     mse(preds, targets)                   mean (p - t)**2
-    binary_cross_entropy(logits, targets) mean softplus(z) (t=0) or softplus(-z) (t=1): exact for any z
+    binary_cross_entropy(probabilities, targets)
+                                          mean -(t log p + (1-t) log(1-p)), logs clamped at -100 (PyTorch's)
+    binary_cross_entropy_with_logits(logits, targets)
+                                          mean softplus(z) (t=0) or softplus(-z) (t=1): exact for any z
     cross_entropy(logits, targets)        mean -log softmax(row)[target], rows of class scores
     hinge(scores, labels)                 mean max(0, 1 - y*s), labels -1/+1
     l2(params)                            sum p**2, to add as weight decay
@@ -9,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -16,7 +20,8 @@ from .._checks import refuse_unordered, to_float
 from ..engine import Value
 from .functional import log_softmax
 
-__all__ = ["mse", "binary_cross_entropy", "cross_entropy", "hinge", "l2", "accuracy"]
+__all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "l2",
+           "accuracy"]
 
 
 def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
@@ -47,18 +52,48 @@ def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
     return Value.sum(squares) * (1.0 / len(pairs))
 
 
-def binary_cross_entropy(logits: Sequence[Value | float], targets: Sequence[float]) -> Value:
-    """Binary cross-entropy from logits z (not probabilities), targets 0 or 1.
+def binary_cross_entropy(probabilities: Sequence[Value | float], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy of probabilities p (sigmoid outputs), targets in [0, 1], as PyTorch's
+    function of the same name: the mean of -(t log p + (1 - t) log(1 - p)).
+
+    A probability outside [0, 1] (or NaN) is a ValueError: logits belong in
+    `binary_cross_entropy_with_logits`, which is also the exact and stable choice when the
+    probabilities come from a sigmoid. As in PyTorch, each log is clamped at -100, so p = 0 or
+    p = 1 gives a finite loss (the clamped part then passes no gradient).
+    """
+    pairs = _pairs(probabilities, targets, "binary_cross_entropy")
+    terms = []
+    for i, (p, t) in enumerate(pairs):
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"binary_cross_entropy: probabilities must lie in [0, 1], got {p.data!r} at index {i}; "
+                             "for logits (scores before a sigmoid) use binary_cross_entropy_with_logits")
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t!r} at index {i}")
+        terms.append(-(t * _clamped_log(p) + (1.0 - t) * _clamped_log(1.0 - p)))
+    return Value.sum(terms) * (1.0 / len(terms))
+
+
+_SMALLEST_LOGGED = math.exp(-100.0)  # below it, log is clamped at -100, as PyTorch clamps it
+
+
+def _clamped_log(p: Value) -> Value | float:
+    """max(log p, -100): the log as a node where it is above -100, else the constant -100."""
+    return p.log() if p.data > _SMALLEST_LOGGED else -100.0
+
+
+def binary_cross_entropy_with_logits(logits: Sequence[Value | float], targets: Sequence[float]) -> Value:
+    """Binary cross-entropy from logits z (not probabilities), targets 0 or 1, as PyTorch's
+    function of the same name.
 
     Per example: -t log sigmoid(z) - (1-t) log(1 - sigmoid(z)), which is softplus(z) for
     t = 0 and softplus(-z) for t = 1. Written that way it is exact for any z, including a
     confident, correct logit (z = 40, t = 1 gives 4.2e-18, where softplus(z) - z*t cancels to 0.0),
     and finite at z = +-1000. Its gradient is sigmoid(z) - t.
     """
-    pairs = _pairs(logits, targets, "binary_cross_entropy")
+    pairs = _pairs(logits, targets, "binary_cross_entropy_with_logits")
     for i, (_, t) in enumerate(pairs):
         if t not in (0.0, 1.0):
-            raise ValueError(f"binary_cross_entropy: targets must be 0 or 1, got {t!r} at index {i}")
+            raise ValueError(f"binary_cross_entropy_with_logits: targets must be 0 or 1, got {t!r} at index {i}")
     return Value.sum([(-z).softplus() if t == 1.0 else z.softplus() for z, t in pairs]) * (1.0 / len(pairs))
 
 
