@@ -24,7 +24,14 @@ __all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits", "c
            "accuracy"]
 
 
-def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
+Prediction = Value | float | list[Value]
+"""What a loss takes per example: a Value (or a number), as `model(x)` returns for a model with one
+output. `model(x)` is typed `Value | list[Value]`, so the list is allowed here for type checkers;
+a model with several outputs gives a list, which is refused at run time with a TypeError
+saying to pick one Value (or to use cross_entropy, which takes one row of scores per example)."""
+
+
+def _pairs(preds: Sequence[Prediction], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
     """Validate a loss's arguments and pair them up, wrapping numbers as Values."""
     for arg, what in ((preds, "predictions"), (targets, "targets")):
         refuse_unordered(arg, f"{name} {what}")
@@ -36,13 +43,16 @@ def _pairs(preds: Sequence[Value | float], targets: Sequence[float], name: str) 
         raise ValueError(f"{name}: empty input; a mean over zero examples is undefined")
     pairs = []
     for i, (p, t) in enumerate(zip(preds, targets)):
+        if isinstance(p, list):
+            raise TypeError(f"{name}: prediction {i} is a list of {len(p)} Values (a model with several outputs); "
+                            "give one Value per example, or use cross_entropy for one row of class scores each")
         if not isinstance(p, Value):
             p = Value(to_float(p, f"{name} prediction {i}"))
         pairs.append((p, to_float(t, f"{name} target {i}")))
     return pairs
 
 
-def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
+def mse(preds: Sequence[Prediction], targets: Sequence[float]) -> Value:
     """Mean squared error: mean over i of (preds[i] - targets[i])**2."""
     pairs = _pairs(preds, targets, "mse")
     squares = []
@@ -52,7 +62,7 @@ def mse(preds: Sequence[Value | float], targets: Sequence[float]) -> Value:
     return Value.sum(squares) * (1.0 / len(pairs))
 
 
-def binary_cross_entropy(probabilities: Sequence[Value | float], targets: Sequence[float]) -> Value:
+def binary_cross_entropy(probabilities: Sequence[Prediction], targets: Sequence[float]) -> Value:
     """Binary cross-entropy of probabilities p (sigmoid outputs), targets in [0, 1], as PyTorch's
     function of the same name: the mean of -(t log p + (1 - t) log(1 - p)).
 
@@ -81,7 +91,7 @@ def _clamped_log(p: Value) -> Value | float:
     return p.log() if p.data > _SMALLEST_LOGGED else -100.0
 
 
-def binary_cross_entropy_with_logits(logits: Sequence[Value | float], targets: Sequence[float]) -> Value:
+def binary_cross_entropy_with_logits(logits: Sequence[Prediction], targets: Sequence[float]) -> Value:
     """Binary cross-entropy from logits z (not probabilities), targets 0 or 1, as PyTorch's
     function of the same name.
 
@@ -97,7 +107,7 @@ def binary_cross_entropy_with_logits(logits: Sequence[Value | float], targets: S
     return Value.sum([(-z).softplus() if t == 1.0 else z.softplus() for z, t in pairs]) * (1.0 / len(pairs))
 
 
-def cross_entropy(logits: Sequence[Sequence[Value | float]], targets: Sequence[int]) -> Value:
+def cross_entropy(logits: Sequence[Value | Sequence[Value | float]], targets: Sequence[int]) -> Value:
     """Cross-entropy of class scores: the mean over rows of -log softmax(row)[target], as
     PyTorch's `cross_entropy` (its values and gradients).
 
@@ -130,7 +140,7 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]], targets: Sequence[i
     return Value.sum(terms) * (1.0 / len(terms))
 
 
-def hinge(scores: Sequence[Value | float], labels: Sequence[float]) -> Value:
+def hinge(scores: Sequence[Prediction], labels: Sequence[float]) -> Value:
     """Max-margin (SVM) loss: mean over i of max(0, 1 - labels[i] * scores[i]), labels -1 or +1."""
     pairs = _pairs(scores, labels, "hinge")
     for i, (_, y) in enumerate(pairs):
@@ -147,7 +157,7 @@ def l2(params: Sequence[Value]) -> Value:
     return Value.sum([p * p for p in params])
 
 
-def accuracy(scores: Sequence[Value | float], labels: Sequence[float], threshold: float = 0.0) -> float:
+def accuracy(scores: Sequence[Prediction], labels: Sequence[float], threshold: float = 0.0) -> float:
     """The fraction of examples whose score falls on the side of `threshold` its label says.
 
     A score above `threshold` predicts the positive class; a label above 0 is positive (labels
