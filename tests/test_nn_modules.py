@@ -182,3 +182,25 @@ def test_training_converges_on_xor():
 def test_training_converges_on_moons():
     X, y = data.make_moons(80, noise=0.1, seed=0)
     assert _train(X, y, epochs=60, lr=0.1, hidden=(12, 12)) >= 0.95
+
+
+def test_load_from_the_file_alone_rebuilds_the_model(tmp_path):
+    from tinygrad_lite import nn
+
+    model = nn.MLP(3, [4, 2], activation="tanh", output_activation="sigmoid", seed=1)
+    path = tmp_path / "model.json"
+    nn.save(model, path)
+    again = nn.load(path)
+    assert again.architecture() == model.architecture()
+    assert [p.data for p in again.parameters()] == [p.data for p in model.parameters()]
+    assert [p.data for p in nn.load(nn.MLP(3, [4, 2], activation="tanh", output_activation="sigmoid"), path)
+            .parameters()] == [p.data for p in model.parameters()]  # the two-argument form still works
+
+    def swish(z):
+        return z * z.sigmoid()
+
+    nn.save(nn.MLP(2, [3, 1], activation=swish), tmp_path / "custom.json")
+    with pytest.raises(ValueError, match="'swish'.*nn.load\\(model, path\\)"):
+        nn.load(tmp_path / "custom.json")
+    with pytest.raises(TypeError, match="needs the path"):
+        nn.load(model)

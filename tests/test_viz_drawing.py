@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -184,3 +186,27 @@ def test_labels_with_backslashes_nul_or_surrogates_draw_everywhere(tmp_path, lab
             pytest.fail(f"{name}: {type(error).__name__}: {error}")
     page = (tmp_path / "w.html").read_text(encoding="utf-8")
     assert "\x00" not in page
+
+
+def test_render_and_pipe_of_a_drawing_work_without_system_graphviz(tmp_path, monkeypatch):
+    # graphviz.Digraph.render/pipe call the system `dot`; a drawing uses whichever renderer there is
+    import shutil as shutil_module
+
+    pure = viz.find_renderer()
+    if pure is None or os.path.basename(pure) == "dot":
+        pure = shutil_module.which("graphviz-pure") or shutil_module.which(
+            "graphviz-pure", path=os.path.dirname(sys.executable))
+    if pure is None:
+        pytest.skip("graphviz-pure is not installed")
+    monkeypatch.setattr(viz.drawing, "find_renderer", lambda: pure)
+    out = (Value(2.0, label="a") * 3).tanh()
+    out.backward()
+    drawing = viz.draw_dot(out)
+    svg = drawing.pipe(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "tanh" in svg
+    assert drawing.pipe(format="png")[:8] == b"\x89PNG\r\n\x1a\n"
+    path = drawing.render(directory=tmp_path)
+    assert path.endswith(".svg") and os.path.getsize(path) > 0
+    assert drawing.render("g", directory=tmp_path, format="png", cleanup=True) == str(tmp_path / "g.png")
+    with pytest.raises(ValueError, match="svg and png"):
+        drawing.pipe(format="pdf")

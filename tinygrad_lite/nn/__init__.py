@@ -14,3 +14,7 @@ from .modules import ACTIVATIONS, INITS, MLP, Layer, Module, Neuron, load, save
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "save", "load", "ACTIVATIONS", "INITS", "losses", "optim", "data",
            "torch_bridge"]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -16,7 +16,7 @@ import math
 import os
 import random
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from .. import ops
 from .._checks import refuse_unordered, to_float
@@ -356,12 +356,62 @@ def save(model: MLP, path: str | os.PathLike[str]) -> None:
     write_text_atomically(path, json.dumps(document, indent=1))
 
 
-def load(model: MLP, path: str | os.PathLike[str]) -> MLP:
-    """Read parameters saved by `save` into `model`, which must have the same architecture.
+@overload
+def load(model: MLP, path: str | os.PathLike[str]) -> MLP: ...
 
-    Raises ValueError naming what differs (layer widths, activations, inputs) otherwise, and
-    ValueError for any file that is not a complete saved model. Returns the model.
+
+@overload
+def load(model: str | os.PathLike[str]) -> MLP: ...
+
+
+def load(model: MLP | str | os.PathLike[str], path: str | os.PathLike[str] | None = None) -> MLP:
+    """Read a model saved by `save`: `nn.load(path)` builds it from the file alone, and
+    `nn.load(model, path)` reads the parameters into `model`, which must have the same
+    architecture. Returns the model.
+
+    Raises ValueError naming what differs (layer widths, activations, inputs), and ValueError for
+    any file that is not a complete saved model. A model whose activation is a function of
+    your own is saved under that function's name: build it again with the function and use
+    the two-argument form.
     """
+    if path is None:
+        if isinstance(model, MLP):
+            raise TypeError("load(model) needs the path too: nn.load(model, path), or nn.load(path) to build it from the file")
+        path = model
+        document = _read_saved(path)
+        target = _model_of(document["architecture"], path)
+    elif isinstance(model, MLP):
+        document = _read_saved(path)
+        target = model
+    else:
+        raise TypeError(f"load(model, path): model must be an MLP, got {type(model).__name__}")
+    saved, parameters = document["architecture"], document["parameters"]
+    ours = target.architecture()
+    differences = [f"{key}: file has {saved.get(key)!r}, model has {ours[key]!r}" for key in ours if saved.get(key) != ours[key]]
+    if differences:
+        raise ValueError(f"{path}: the saved model has another architecture: " + "; ".join(differences))
+    try:
+        target.load_state_dict(parameters)
+    except (TypeError, OverflowError) as error:  # a parameter stored as something other than a float
+        raise ValueError(f"{path}: {error}") from None
+    return target
+
+
+def _model_of(saved: dict[str, Any], path: str | os.PathLike[str]) -> MLP:
+    """A model of the saved architecture (its weights are set next)."""
+    nin, nouts, activations = saved.get("nin"), saved.get("nouts"), saved.get("activations")
+    if (type(nin) is not int or not isinstance(nouts, list) or not isinstance(activations, list)
+            or len(activations) != len(nouts) or not all(type(n) is int for n in nouts)):
+        raise ValueError(f"{path}: the saved architecture is incomplete: {saved!r}")
+    unknown = [a for a in activations if a not in ACTIVATIONS]
+    if unknown:
+        raise ValueError(f"{path}: the saved model uses the activation {unknown[0]!r}, a function of your own; build "
+                         "the model with it and read the weights with nn.load(model, path)")
+    return MLP(nin, nouts, activation=activations[:-1], output_activation=activations[-1], init="zeros")
+
+
+def _read_saved(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The saved document, checked to hold an architecture and parameters."""
     with open(path, encoding="utf-8") as f:
         try:
             document = json.load(f)
@@ -375,12 +425,4 @@ def load(model: MLP, path: str | os.PathLike[str]) -> MLP:
         raise ValueError(f"{path}: a saved model needs an 'architecture' object, got {type(saved).__name__}")
     if not isinstance(parameters, dict):
         raise ValueError(f"{path}: a saved model needs a 'parameters' object, got {type(parameters).__name__}")
-    ours = model.architecture()
-    differences = [f"{key}: file has {saved.get(key)!r}, model has {ours[key]!r}" for key in ours if saved.get(key) != ours[key]]
-    if differences:
-        raise ValueError(f"{path}: the saved model has another architecture: " + "; ".join(differences))
-    try:
-        model.load_state_dict(parameters)
-    except (TypeError, OverflowError) as error:  # a parameter stored as something other than a float
-        raise ValueError(f"{path}: {error}") from None
-    return model
+    return document

@@ -65,11 +65,51 @@ LOG_GRAD_RANGE = (-6.0, 0.0)
 
 
 class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no types
-    """A graphviz.Digraph that Jupyter displays with whichever renderer is available."""
+    """A graphviz.Digraph that Jupyter displays, and `render()` and `pipe()` draw, with whichever
+    renderer is available: Graphviz's own `dot`, or graphviz-pure when there is no system
+    Graphviz (graphviz.Digraph alone needs `dot`). With graphviz-pure, `.svg` and `.png` only.
+    """
+
+    def pipe(self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any) -> bytes | str:
+        """The drawing as bytes (or text, with `encoding`) in `format` (default: this drawing's, svg)."""
+        renderer = find_renderer()
+        if renderer is None or os.path.basename(renderer) == "dot":
+            return super().pipe(format, *args, encoding=encoding, **kwargs)  # type: ignore[no-any-return]
+        fmt = format or self.format
+        _check_pure_format(fmt)
+        result = subprocess.run([renderer, f"-T{fmt}"], input=self.source.encode("utf-8"), capture_output=True,
+                                check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{os.path.basename(renderer)} failed to draw: {_render_failure(result, '')}")
+        drawn: bytes = result.stdout
+        return drawn.decode(encoding) if encoding else drawn
+
+    def render(self, filename: str | os.PathLike[str] | None = None, directory: str | os.PathLike[str] | None = None,
+               view: bool = False, cleanup: bool = False, format: str | None = None, *args: Any,
+               outfile: str | os.PathLike[str] | None = None, **kwargs: Any) -> str:
+        """Save the source and draw it beside it, as graphviz.Digraph.render does (`filename`.`format`,
+        or `outfile`); returns the picture's path. `view` is not supported with graphviz-pure."""
+        renderer = find_renderer()
+        if renderer is None or os.path.basename(renderer) == "dot":
+            return super().render(filename, directory, view, cleanup, format, *args,  # type: ignore[no-any-return]
+                                  outfile=outfile, **kwargs)
+        fmt = format or (os.path.splitext(os.fspath(outfile))[1].lstrip(".") if outfile else self.format)
+        _check_pure_format(fmt)
+        source = self.save(filename, directory=directory)
+        path = os.fspath(outfile) if outfile is not None else f"{source}.{fmt}"
+        render(self, path)
+        if cleanup:
+            os.remove(source)
+        return path
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:  # noqa: D401 - Jupyter hook
         svg = _svg_of(self)
         return {"text/plain": self.source} if svg is None else {"image/svg+xml": svg}
+
+
+def _check_pure_format(fmt: str) -> None:
+    if fmt not in ("svg", "png"):
+        raise ValueError(f"graphviz-pure draws svg and png, not {fmt!r}: pass format='svg' (or install Graphviz's dot)")
 
 
 def _svg_of(dot: graphviz.Digraph) -> str | None:
@@ -228,7 +268,7 @@ def draw_dot(
         raise ValueError(f"the graph has {boxes} nodes, more than max_nodes={max_nodes}: {hint}")
 
     grads_known = root.grad != 0.0  # backward() seeds the output with 1.0
-    dot = GraphDrawing("computation_graph", graph_attr={"rankdir": rankdir, "fontname": FONTS})
+    dot = GraphDrawing("computation_graph", format="svg", graph_attr={"rankdir": rankdir, "fontname": FONTS})
     dot.attr("node", fontname=FONTS, fontsize="11")
     dot.attr("edge", color="#666666", arrowsize="0.6")
     title = "computation graph" if grads_known else "computation graph: gradients not computed yet (call backward())"
