@@ -93,3 +93,35 @@ def test_the_console_script_names_itself(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_:
         tl.__main__.console_main()
     assert exit_.value.code == 0 and capsys.readouterr().out.startswith("usage: tinygrad-lite")
+
+
+def test_version_demo_options_without_the_word_and_values_once(tmp_path, capsys):
+    from tinygrad_lite.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and "0.1.0" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["graph", "a*b", "--values", "a=1", "--values", "b=2"])
+    assert exit_info.value.code == 2 and "--values given twice" in capsys.readouterr().err
+    assert main(["graph", "a*b", "--values", "a=1,b=2", "-o", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    big = "+".join(["a*b"] * 300)
+    assert main(["graph", big, "--values", "a=1,b=2", "-o", str(tmp_path / "g.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "601 nodes" in err and "max_nodes" not in err and "collapse" not in err
+
+
+def test_demo_options_work_without_the_word_demo(tmp_path, monkeypatch):
+    from tinygrad_lite.cli import main as cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_demo", lambda epochs, out, seed: seen.update(epochs=epochs, out=out, seed=seed) or 0)
+    assert cli.main(["--epochs", "5", "--out", str(tmp_path)]) == 0
+    assert seen == {"epochs": 5, "out": str(tmp_path), "seed": 0}
+
+
+def test_compile_describes_what_the_python_backend_wrote():
+    import tinygrad_lite as tl
+
+    assert tl.compile(lambda v: v[0].tanh() * 2, [0.5]).description.startswith("straight-line Python: ")

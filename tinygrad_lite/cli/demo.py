@@ -115,6 +115,8 @@ def _plot_loss(run: TrainingRun, path: str) -> str:
     ax2 = ax.twinx()
     ax2.plot(range(1, len(run.accuracies) + 1), run.accuracies, color="#2ca02c", label="accuracy")
     ax2.set_ylabel("training accuracy")
+    lines = ax.get_lines() + ax2.get_lines()  # one legend for both axes
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc="center right")
     ax.set_title("training on two moons")
     fig.tight_layout()
     _save_figure(fig, path)

@@ -9,14 +9,28 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from .. import __version__
 from .expr import FUNCTIONS, ExpressionError, build, parse_values, quoted
 
 # The options of the expression commands that take a value: the word after one is that value,
 # even when it starts with "-".
 _VALUE_OPTIONS = {"--values", "-o", "--output", "--rankdir"}
 _EXPRESSION_COMMANDS = {"graph", "walkthrough"}
+
+
+_DEMO_OPTIONS = {"--epochs", "--out", "--seed"}
+
+
+class _Once(argparse.Action):
+    """An option that may be given once: a second --values would silently replace the first."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} given twice; give every variable in one {option_string}, e.g. a=2,b=-3")
+        setattr(namespace, self.dest, values)
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -40,9 +54,11 @@ def _positive_int(text: str) -> int:
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog=prog,
-        description="tinygrad_lite: a scalar autodiff engine. Without a command, runs the demo.",
+        description="tinygrad_lite: a scalar autodiff engine. Without a command, runs the demo "
+                    "(its options work without the word demo too: --epochs 5).",
         allow_abbrev=False,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
     demo = commands.add_parser("demo", help="train an MLP on two moons and write pictures (the default)",
                                allow_abbrev=False)
@@ -53,21 +69,23 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                                 description=f'example: {prog} graph "tanh(a*b + c)" --values a=2,b=-3,c=1 -o graph.svg')
     _expression_arguments(graph)
     graph.add_argument("-o", "--output", default="graph.svg",
-                       help="file to write: .svg, .png, .dot, or .pdf with Graphviz installed; its folder must exist")
+                       help="file to write (default graph.svg): .svg, .png, .dot, or .pdf with Graphviz installed; "
+                            "its folder must exist")
     graph.add_argument("--color-by-grad", action="store_true", help="shade nodes by |grad| (log scale)")
     walk = commands.add_parser("walkthrough", allow_abbrev=False,
                                help="write a page that steps through backprop on an expression",
                                description=f'example: {prog} walkthrough "tanh(a*b + c)" --values a=2,b=-3,c=1 '
                                            "-o backprop.html; open the page in a browser")
     _expression_arguments(walk)
-    walk.add_argument("-o", "--output", default="backprop.html", help="the .html page to write; its folder must exist")
+    walk.add_argument("-o", "--output", default="backprop.html",
+                      help="the .html page to write (default backprop.html); its folder must exist")
     return parser
 
 
 def _expression_arguments(command: argparse.ArgumentParser) -> None:
     functions = " ".join(FUNCTIONS)
     command.add_argument("expression", help=f"e.g. 'tanh(a*b + c)' or '-a*b'; functions: {functions}")
-    command.add_argument("--values", default="", help="variable values, e.g. a=2,b=-3,c=1")
+    command.add_argument("--values", action=_Once, default=None, help="variable values, e.g. a=2,b=-3,c=1 (once)")
     command.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="left to right (LR) or top to bottom")
 
 
@@ -87,7 +105,10 @@ def _expression_last(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None, prog: str = "python -m tinygrad_lite") -> int:
     """Entry point; returns the exit code (2 for bad input, with a one-line message)."""
-    args = _parser(prog).parse_args(_expression_last(list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0].split("=")[0] in _DEMO_OPTIONS:  # the demo's options without the word demo
+        words = ["demo"] + words
+    args = _parser(prog).parse_args(_expression_last(words))
     try:
         if args.command == "graph":
             return _graph(args)
@@ -104,12 +125,27 @@ def console_main() -> int:
     return main(prog="tinygrad-lite")
 
 
+def _too_many(error: Any) -> str:
+    """The drawing's limit, said in the terms of the command line (its hint names Python options)."""
+    return (f"the expression's graph has {error.boxes} nodes, more than a drawing shows legibly ({error.max_nodes}); "
+            "draw a smaller part of it")
+
+
+def _check_output(path: str) -> None:
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"-o {path!r} is a folder; name the file to write, e.g. {os.path.join(path, 'graph.svg')}")
+
+
 def _graph(args: argparse.Namespace) -> int:
     from .. import viz  # graphviz is imported only by the commands that draw
 
-    out = build(args.expression, parse_values(args.values))
+    _check_output(args.output)
+    out = build(args.expression, parse_values(args.values or ""))
     out.backward()
-    path = viz.render(out, args.output, color_by="grad" if args.color_by_grad else None, rankdir=args.rankdir)
+    try:
+        path = viz.render(out, args.output, color_by="grad" if args.color_by_grad else None, rankdir=args.rankdir)
+    except viz.TooManyNodes as error:
+        raise ValueError(_too_many(error)) from None
     print(f"{quoted(args.expression)} = {out.data:.6g}; wrote {path}")
     return 0
 
@@ -117,8 +153,12 @@ def _graph(args: argparse.Namespace) -> int:
 def _walkthrough(args: argparse.Namespace) -> int:
     from .. import viz
 
-    out = build(args.expression, parse_values(args.values))
-    path = viz.walkthrough(out, args.output, rankdir=args.rankdir)
+    _check_output(args.output)
+    out = build(args.expression, parse_values(args.values or ""))
+    try:
+        path = viz.walkthrough(out, args.output, rankdir=args.rankdir)
+    except viz.TooManyNodes as error:
+        raise ValueError(_too_many(error)) from None
     print(f"{quoted(args.expression)} = {out.data:.6g}; wrote {path} (open it in a browser)")
     return 0
 

@@ -64,8 +64,8 @@ class CompiledFunction:
         num_nodes: nodes in the traced graph.
         compile_seconds: time taken to trace, generate and compile.
         backend: "python" (straight-line scalar code) or "numpy" (array code).
-        description: what the numpy backend found (batches, matrix products, what stayed scalar),
-            or why it compiled scalar Python instead; "" for the python backend.
+        description: what the backend wrote: the numpy backend's batches, matrix products and
+            scalar code (or why it compiled scalar Python instead); the python backend's line count.
         eager_replays: how many calls the numpy backend handed to the eager engine, because
             numpy trapped a floating-point exception or a result was not finite.
     """
@@ -351,10 +351,12 @@ def _code(backend: str, order: list[Value], out: Value, leaves: list[Value], par
         warnings.warn("compile(backend='numpy'): nothing in the graph repeats once per data point (no sum over "
                       "equal subgraphs), so there is nothing to vectorise; compiled as scalar Python instead",
                       stacklevel=3)
-        description = "nothing repeats once per data point: compiled as scalar Python"
+        description = "nothing repeats once per data point: compiled as scalar Python; "
     else:
         description = ""
     source = python_backend.generate(order, out, leaves, params, input_grads)
+    lines = sum(part.count("\n") for part in source)
+    description += f"straight-line Python: {lines} lines for {len(order)} nodes"
     return source, dict(NAMESPACE, **_SPLIT_NAMESPACE), "python", description
 
 

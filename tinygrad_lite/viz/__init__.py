@@ -10,6 +10,6 @@ as steps; page.py writes them into the page.
 
 from __future__ import annotations
 
-from .drawing import MAX_NODES, GraphDrawing, draw_dot, find_renderer, render, walkthrough
+from .drawing import MAX_NODES, GraphDrawing, TooManyNodes, draw_dot, find_renderer, render, walkthrough
 
-__all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
+__all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES", "TooManyNodes"]

@@ -36,7 +36,7 @@ from .._files import replaced_atomically, write_text_atomically
 from ..engine import Parameter, Value, topological_order
 from ..ops import OPS, constant_first
 
-__all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES"]
+__all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing", "MAX_NODES", "TooManyNodes"]
 
 # One name, not a list: Graphviz lays text out with the metrics of the font it is given, and
 # graphviz-pure measures a comma-separated list as an unknown font (too narrow: text overran
@@ -59,9 +59,18 @@ KIND_STYLE = {
     "output": ("#2e7d32", "#d8f0d8"),  # the node backward() was called on
 }
 ZERO_GRAD_FILL = "#c8c8c8"
-# |grad| from 1e-6 (pale) to 1 and above (saturated): the gradient colour scale.
-GRAD_SCALE = ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913"]  # black text stays legible
+# |grad| from 1e-6 (pale) to 1 and above (saturated), one colour per power of ten, so that the
+# legend names every decade: the gradient colour scale. Black text stays legible on each.
+GRAD_SCALE = ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#e6550d"]
 LOG_GRAD_RANGE = (-6.0, 0.0)
+
+
+class TooManyNodes(ValueError):
+    """A graph too large to draw legibly: more boxes than `max_nodes`."""
+
+    def __init__(self, message: str, boxes: int, max_nodes: int) -> None:
+        super().__init__(message)
+        self.boxes, self.max_nodes = boxes, max_nodes
 
 
 class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no types
@@ -167,6 +176,13 @@ def _group_key(node: Value, group: str | None) -> str | None:
     return parts[0] if group == "layer" else f"{parts[0]}.{parts[1]}"
 
 
+def _natural(key: str | None) -> tuple[Any, ...]:
+    """A sort key that orders "L0.N2" before "L0.N10" (numbers by value); None (no group) first."""
+    if key is None:
+        return ()
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
+
+
 def _group_id(prefix: str, key: str) -> str:
     """A Graphviz id for a neuron's or layer's group, made of letters, digits and "_" only: a key
     comes from labels, which may hold any character (a backslash or NUL would break the DOT)."""
@@ -265,7 +281,7 @@ def draw_dot(
         hint = "draw a sub-expression instead, or raise max_nodes"
         if not collapse:
             hint = "group=\"neuron\" (or \"layer\") with collapse=True draws a model compactly; or " + hint
-        raise ValueError(f"the graph has {boxes} nodes, more than max_nodes={max_nodes}: {hint}")
+        raise TooManyNodes(f"the graph has {boxes} nodes, more than max_nodes={max_nodes}: {hint}", boxes, max_nodes)
 
     grads_known = root.grad != 0.0  # backward() seeds the output with 1.0
     dot = GraphDrawing("computation_graph", format="svg", graph_attr={"rankdir": rankdir, "fontname": FONTS})
@@ -334,7 +350,8 @@ def draw_dot(
     by_cluster: dict[str | None, list[tuple[str, dict[Any, Any]]]] = {}
     for key, node_id, attrs in statements:
         by_cluster.setdefault(key, []).append((node_id, attrs))
-    for key, entries in by_cluster.items():
+    # clusters in the model's order (L0.N0, L0.N1, ..., L0.N10, L1.N0): Graphviz stacks them as it meets them
+    for key, entries in sorted(by_cluster.items(), key=lambda item: _natural(item[0])):
         if key is None:
             for node_id, attrs in entries:
                 dot.node(node_id, **attrs)
@@ -430,6 +447,7 @@ def _add_legend(dot: graphviz.Digraph, by_grad: bool) -> None:
         for i, colour in enumerate(GRAD_SCALE):
             exponent = low + (high - low) * i / (len(GRAD_SCALE) - 1)
             rows.append(f'<TR><TD BGCOLOR="{colour}">  </TD><TD ALIGN="LEFT">|grad| ~ 1e{exponent:+.0f}</TD></TR>')
+    rows.append('<TR><TD>≈</TD><TD ALIGN="LEFT">rounded to 4 digits for display</TD></TR>')
     table = '<<TABLE BORDER="0" CELLSPACING="2"><TR><TD COLSPAN="2"><B>legend</B></TD></TR>' + "".join(rows) + "</TABLE>>"
     with dot.subgraph(name="cluster_legend") as sub:
         sub.attr(label="", style="dashed", color="#bbbbbb")
