@@ -14,7 +14,7 @@ start: the cost stays 0.6931471805599453 = ln 2 and it predicts one class, 50% r
 initialisation (randn(n_l, n_l-1) * sqrt(2 / n_l-1), generator seeded with 3) breaks the
 symmetry: the costs the course publishes, 0.8830537463419761 at step 0 down to 0.0736 at step
 14,000, and 99.3% / 96% train / test accuracy. The lectures' point, with numbers to check
-against one's own notebook. The step is compiled to numpy array code, as in course_planar.py.
+against one's own notebook. The cost goes through `tl.jit`, as in course_planar.py.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import argparse
 import time
 from collections.abc import Sequence
 
+import tinygrad_lite as tl
 from tinygrad_lite import Parameter, Value, no_grad
 
 LAYERS = (2, 10, 5, 1)
@@ -91,22 +92,20 @@ class Network:
 
 
 def train(init: str, steps: int = 15_000, lr: float = 0.01, quiet: bool = False) -> tuple[Network, dict[int, float]]:
-    """Gradient descent as the course runs it, the step compiled to numpy; the cost every 1,000 steps."""
-    from tinygrad_lite import compile as compile_step
-
+    """Gradient descent as the course runs it, the cost through tl.jit; the cost every 1,000 steps."""
     X, Y, _, _ = circles()
     net = Network(init)
     params = net.parameters()
-    flat = [c for x in X for c in x]
-    step = compile_step(lambda v: net.cost([v[2 * i:2 * i + 2] for i in range(len(X))], Y), flat,
-                        params=params, input_grads=False, backend="numpy")
+    cost_of = tl.jit(net.cost)  # compiled on its first call; the loop is the eager one
     costs = {}
     for i in range(steps):
+        J = cost_of(X, Y)
         for p in params:
             p.grad = 0.0
-        cost = step(flat)[0]
+        J.backward()
         for p in params:
             p.data -= lr * p.grad
+        cost = J.data
         if i % 1000 == 0:
             costs[i] = cost
             if not quiet:
@@ -124,6 +123,6 @@ if __name__ == "__main__":
         print(f"--- initialisation: {init}")
         start = time.perf_counter()
         net, costs = train(init, args.steps)
-        print(f"{args.steps} steps in {time.perf_counter() - start:.1f} s (compiled to numpy); "
+        print(f"{args.steps} steps in {time.perf_counter() - start:.1f} s (through tl.jit); "
               f"train accuracy {net.accuracy(train_X, train_Y)!r}, test accuracy {net.accuracy(test_X, test_Y)!r}; "
               f"the course: {PUBLISHED[init]['train']!r} and {PUBLISHED[init]['test']!r}")

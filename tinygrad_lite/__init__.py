@@ -45,7 +45,7 @@ __version__ = "0.1.0"
 # built-in of the same name: use it as tinygrad_lite.compile.
 __all__ = [
     "Value", "Parameter", "topological_order", "paused_gc", "grad", "no_grad", "softmax", "log_softmax",
-    "gradcheck", "numerical_grad", "GradcheckError",
+    "gradcheck", "numerical_grad", "GradcheckError", "jit",
     "nn", "losses", "optim", "data", "viz", "CompiledFunction", "CompileMismatchError",
 ]
 
@@ -53,10 +53,11 @@ __all__ = [
 # viz imports graphviz, the compiler is large and its numpy backend imports numpy.
 if TYPE_CHECKING:  # what the lazy names are, for type checkers
     from . import viz
-    from .compiler import CompiledFunction, CompileMismatchError
+    from .compiler import CompiledFunction, CompileMismatchError, jit
     from .compiler import compile as compile
 
-_LAZY = {"viz": "viz", "compile": "compiler", "CompiledFunction": "compiler", "CompileMismatchError": "compiler"}
+_LAZY = {"viz": "viz", "compile": "compiler", "jit": "compiler", "CompiledFunction": "compiler",
+         "CompileMismatchError": "compiler"}
 
 
 def __getattr__(name: str) -> object:

@@ -16,5 +16,6 @@ How it is built, in the order a call goes through it:
 from __future__ import annotations
 
 from .function import CompiledFunction, CompileMismatchError, compile
+from .jit_function import JitFunction, jit
 
-__all__ = ["compile", "CompiledFunction", "CompileMismatchError"]
+__all__ = ["compile", "jit", "JitFunction", "CompiledFunction", "CompileMismatchError"]

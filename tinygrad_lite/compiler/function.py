@@ -273,22 +273,30 @@ def compile(
         order = topological_order(out)
         param_list = _parameters(order, params)
         _warn_of_frozen_leaves(order, set(leaves) | set(param_list))
-        sources, namespace, used, description = _code(backend, order, out, leaves, param_list, input_grads)
-        for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
-            exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
-        if used == "numpy":
-            problem = _self_check(namespace["compiled"], order, out, leaves, param_list)
-            if problem:  # a batch the generator read wrongly: never a wrong number, and never an eager replay per call
-                warnings.warn(f"compile(backend='numpy'): the array code disagreed with the engine on the traced "
-                              f"inputs ({problem}); compiled as scalar Python instead. Please report this graph.",
-                              stacklevel=2)
-                sources, namespace, used, description = _code("python", order, out, leaves, param_list, input_grads)
-                description = "the array code failed its check on the traced inputs: compiled as scalar Python"
-                for part in sources:
-                    exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
-    source = "\n".join(sources)
-    return CompiledFunction(f, len(xs), param_list, source, namespace["compiled"], check, _signature(order),
+        function, source, used, description = generate_function(backend, order, out, leaves, param_list, input_grads)
+    return CompiledFunction(f, len(xs), param_list, source, function, check, _signature(order),
                             len(order), time.perf_counter() - start, used, description, input_grads)
+
+
+def generate_function(backend: str, order: list[Value], out: Value, leaves: list[Value], params: list[Value],
+                      input_grads: bool) -> tuple[Callable[..., Any], str, str, str]:
+    """The traced graph as a Python function `compiled(inputs, params, grads)`, with its source,
+    the backend that wrote it and what that backend found (see `_code`). Array code is checked
+    on the traced values first; if it disagrees with the graph, scalar Python is written instead."""
+    sources, namespace, used, description = _code(backend, order, out, leaves, params, input_grads)
+    for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
+        exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
+    if used == "numpy":
+        problem = _self_check(namespace["compiled"], order, out, leaves, params)
+        if problem:  # a batch the generator read wrongly: never a wrong number, and never an eager replay per call
+            warnings.warn(f"compile(backend='numpy'): the array code disagreed with the engine on the traced "
+                          f"inputs ({problem}); compiled as scalar Python instead. Please report this graph.",
+                          stacklevel=3)
+            sources, namespace, used, description = _code("python", order, out, leaves, params, input_grads)
+            description = "the array code failed its check on the traced inputs: compiled as scalar Python"
+            for part in sources:
+                exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
+    return namespace["compiled"], "\n".join(sources), used, description
 
 
 def _self_check(function: Callable[..., Any], order: list[Value], out: Value, leaves: list[Value],
@@ -350,7 +358,7 @@ def _code(backend: str, order: list[Value], out: Value, leaves: list[Value], par
             return sources, dict(namespace, **NAMESPACE, **_SPLIT_NAMESPACE), "numpy", str(plan)
         warnings.warn("compile(backend='numpy'): nothing in the graph repeats once per data point (no sum over "
                       "equal subgraphs), so there is nothing to vectorise; compiled as scalar Python instead",
-                      stacklevel=3)
+                      stacklevel=4)
         description = "nothing repeats once per data point: compiled as scalar Python; "
     else:
         description = ""

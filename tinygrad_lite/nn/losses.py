@@ -31,7 +31,16 @@ a model with several outputs gives a list, which is refused at run time with a T
 saying to pick one Value (or to use cross_entropy, which takes one row of scores per example)."""
 
 
-def _pairs(preds: Sequence[Prediction], targets: Sequence[float], name: str) -> list[tuple[Value, float]]:
+Target = float | Value
+"""A target or label: a number, or a Value holding one (as `tl.jit` passes the numbers it is
+given); a Value target takes part in the arithmetic, and its checks read its data."""
+
+
+def _number(t: Target) -> float:
+    return t.data if isinstance(t, Value) else t
+
+
+def _pairs(preds: Sequence[Prediction], targets: Sequence[Target], name: str) -> list[tuple[Value, Target]]:
     """Validate a loss's arguments and pair them up, wrapping numbers as Values."""
     for arg, what in ((preds, "predictions"), (targets, "targets")):
         refuse_unordered(arg, f"{name} {what}")
@@ -48,11 +57,11 @@ def _pairs(preds: Sequence[Prediction], targets: Sequence[float], name: str) -> 
                             "give one Value per example, or use cross_entropy for one row of class scores each")
         if not isinstance(p, Value):
             p = Value(to_float(p, f"{name} prediction {i}"))
-        pairs.append((p, to_float(t, f"{name} target {i}")))
+        pairs.append((p, t if isinstance(t, Value) else to_float(t, f"{name} target {i}")))
     return pairs
 
 
-def mse(preds: Sequence[Prediction], targets: Sequence[float]) -> Value:
+def mse(preds: Sequence[Prediction], targets: Sequence[Target]) -> Value:
     """Mean squared error: mean over i of (preds[i] - targets[i])**2."""
     pairs = _pairs(preds, targets, "mse")
     squares = []
@@ -62,7 +71,7 @@ def mse(preds: Sequence[Prediction], targets: Sequence[float]) -> Value:
     return Value.sum(squares) * (1.0 / len(pairs))
 
 
-def binary_cross_entropy(probabilities: Sequence[Prediction], targets: Sequence[float]) -> Value:
+def binary_cross_entropy(probabilities: Sequence[Prediction], targets: Sequence[Target]) -> Value:
     """Binary cross-entropy of probabilities p (sigmoid outputs), targets in [0, 1], as PyTorch's
     function of the same name: the mean of -(t log p + (1 - t) log(1 - p)).
 
@@ -77,7 +86,7 @@ def binary_cross_entropy(probabilities: Sequence[Prediction], targets: Sequence[
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy: probabilities must lie in [0, 1], got {p.data!r} at index {i}; "
                              "for logits (scores before a sigmoid) use binary_cross_entropy_with_logits")
-        if not 0.0 <= t <= 1.0:
+        if not 0.0 <= _number(t) <= 1.0:
             raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t!r} at index {i}")
         terms.append(-(t * _clamped_log(p) + (1.0 - t) * _clamped_log(1.0 - p)))
     return Value.sum(terms) * (1.0 / len(terms))
@@ -91,7 +100,7 @@ def _clamped_log(p: Value) -> Value | float:
     return p.log() if p.data > _SMALLEST_LOGGED else -100.0
 
 
-def binary_cross_entropy_with_logits(logits: Sequence[Prediction], targets: Sequence[float]) -> Value:
+def binary_cross_entropy_with_logits(logits: Sequence[Prediction], targets: Sequence[Target]) -> Value:
     """Binary cross-entropy from logits z (not probabilities), targets 0 or 1, as PyTorch's
     function of the same name.
 
@@ -101,10 +110,15 @@ def binary_cross_entropy_with_logits(logits: Sequence[Prediction], targets: Sequ
     and finite at z = +-1000. Its gradient is sigmoid(z) - t.
     """
     pairs = _pairs(logits, targets, "binary_cross_entropy_with_logits")
-    for i, (_, t) in enumerate(pairs):
-        if t not in (0.0, 1.0):
+    terms = []
+    for i, (z, t) in enumerate(pairs):
+        if _number(t) not in (0.0, 1.0):
             raise ValueError(f"binary_cross_entropy_with_logits: targets must be 0 or 1, got {t!r} at index {i}")
-    return Value.sum([(-z).softplus() if t == 1.0 else z.softplus() for z, t in pairs]) * (1.0 / len(pairs))
+        if isinstance(t, Value):  # a target read afresh (tl.jit): the formula must not branch on it
+            terms.append(t * (-z).softplus() + (1.0 - t) * z.softplus())
+        else:
+            terms.append((-z).softplus() if t == 1.0 else z.softplus())
+    return Value.sum(terms) * (1.0 / len(terms))
 
 
 def cross_entropy(logits: Sequence[Value | Sequence[Value | float]], targets: Sequence[int]) -> Value:
@@ -140,11 +154,11 @@ def cross_entropy(logits: Sequence[Value | Sequence[Value | float]], targets: Se
     return Value.sum(terms) * (1.0 / len(terms))
 
 
-def hinge(scores: Sequence[Prediction], labels: Sequence[float]) -> Value:
+def hinge(scores: Sequence[Prediction], labels: Sequence[Target]) -> Value:
     """Max-margin (SVM) loss: mean over i of max(0, 1 - labels[i] * scores[i]), labels -1 or +1."""
     pairs = _pairs(scores, labels, "hinge")
     for i, (_, y) in enumerate(pairs):
-        if y not in (-1.0, 1.0):
+        if _number(y) not in (-1.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1, got {y!r} at index {i}")
     return Value.sum([(1.0 - y * s).relu() for s, y in pairs]) * (1.0 / len(pairs))
 

@@ -1,0 +1,155 @@
+"""The course's networks: a training step through tl.jit against the same step hand-written in numpy.
+
+    python benchmarks/course_numpy.py            # needs numpy (and scikit-learn for the second network)
+
+Two networks from the deeplearning.ai exercises (see examples/course_*.py): the planar network
+(400 points, 2-4-1, tanh then sigmoid, cross-entropy, learning rate 1.2) and the initialization
+exercise's (300 points, 2-10-5-1, relu, relu, sigmoid, learning rate 0.01). Each step is
+forward, backward and the update, timed three ways in turn, round after round, on the same
+machine load:
+- numpy by hand, as the course writes it (`Z1 = W1 @ X + b1`, ..., `dZ1 = W2.T @ dZ2 * (1 - A1**2)`);
+- the Value code of the examples under `@tl.jit`, the loop unchanged (zero grads, backward,
+  `p.data -= lr * p.grad`);
+- the same Value code eager, a few rounds only (it takes tens of milliseconds).
+The table shows medians and the ratio to the hand-written step.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "examples"))
+
+import numpy as np  # noqa: E402
+
+import tinygrad_lite as tl  # noqa: E402
+
+
+def hand_planar_step(X: np.ndarray, Y: np.ndarray, p: dict[str, np.ndarray], lr: float = 1.2) -> float:
+    """One step of the course's planar network in numpy, as the course writes it."""
+    m = X.shape[1]
+    Z1 = p["W1"] @ X + p["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = p["W2"] @ A1 + p["b2"]
+    A2 = 1 / (1 + np.exp(-Z2))
+    cost = float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+    dZ2 = A2 - Y
+    dW2 = dZ2 @ A1.T / m
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dZ1 = p["W2"].T @ dZ2 * (1 - A1 ** 2)
+    dW1 = dZ1 @ X.T / m
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    p["W1"] -= lr * dW1
+    p["b1"] -= lr * db1
+    p["W2"] -= lr * dW2
+    p["b2"] -= lr * db2
+    return cost
+
+
+def hand_initialization_step(X: np.ndarray, Y: np.ndarray, p: dict[str, np.ndarray], lr: float = 0.01) -> float:
+    """One step of the initialization exercise's 2-10-5-1 network in numpy."""
+    m = X.shape[1]
+    Z1 = p["W1"] @ X + p["b1"]
+    A1 = np.maximum(0, Z1)
+    Z2 = p["W2"] @ A1 + p["b2"]
+    A2 = np.maximum(0, Z2)
+    Z3 = p["W3"] @ A2 + p["b3"]
+    A3 = 1 / (1 + np.exp(-Z3))
+    cost = float(np.sum(-np.log(A3) * Y - np.log(1 - A3) * (1 - Y)) / m)
+    dZ3 = (A3 - Y) / m
+    dW3, db3 = dZ3 @ A2.T, np.sum(dZ3, axis=1, keepdims=True)
+    dZ2 = (p["W3"].T @ dZ3) * (A2 > 0)
+    dW2, db2 = dZ2 @ A1.T, np.sum(dZ2, axis=1, keepdims=True)
+    dZ1 = (p["W2"].T @ dZ2) * (A1 > 0)
+    dW1, db1 = dZ1 @ X.T, np.sum(dZ1, axis=1, keepdims=True)
+    for name, grad in (("W1", dW1), ("b1", db1), ("W2", dW2), ("b2", db2), ("W3", dW3), ("b3", db3)):
+        p[name] -= lr * grad
+    return cost
+
+
+def values_step(cost, args, params, lr):
+    """The Value loop as the examples write it: call, zero grads, backward, update."""
+    def step() -> float:
+        J = cost(*args)
+        for q in params:
+            q.grad = 0.0
+        J.backward()
+        for q in params:
+            q.data -= lr * q.grad
+        return J.data
+    return step
+
+
+def planar_contenders():
+    import course_planar as planar
+
+    X, Y = planar.flower()
+    net, eager_net = planar.Network(), planar.Network()
+    hand = {"W1": np.array([[w.data for w in row] for row in net.W1]), "b1": np.zeros((4, 1)),
+            "W2": np.array([[w.data for w in net.W2]]), "b2": np.zeros((1, 1))}
+    Xa, Ya = np.array(X).T, np.array([Y], dtype=float)
+    jitted = tl.jit(net.cost)
+    return "planar 2-4-1, 400 points", {
+        "numpy by hand": lambda: hand_planar_step(Xa, Ya, hand),
+        "tl.jit": values_step(jitted, (X, Y), net.parameters(), 1.2),
+        "eager Values": values_step(eager_net.cost, (X, Y), eager_net.parameters(), 1.2),
+    }
+
+
+def initialization_contenders():
+    import course_initialization as course
+
+    X, Y, _, _ = course.circles()
+    net, eager_net = course.Network("he"), course.Network("he")
+    hand = {}
+    for k, (W, b) in enumerate(net.layers, start=1):
+        hand[f"W{k}"] = np.array([[w.data for w in row] for row in W])
+        hand[f"b{k}"] = np.zeros((len(b), 1))
+    Xa, Ya = np.array(X).T, np.array([Y], dtype=float)
+    jitted = tl.jit(net.cost)
+    return "initialization 2-10-5-1, 300 points", {
+        "numpy by hand": lambda: hand_initialization_step(Xa, Ya, hand),
+        "tl.jit": values_step(jitted, (X, Y), net.parameters(), 0.01),
+        "eager Values": values_step(eager_net.cost, (X, Y), eager_net.parameters(), 0.01),
+    }
+
+
+def measure(title: str, contenders: dict, rounds: int = 300, eager_every: int = 30) -> None:
+    first = time.perf_counter()
+    contenders["tl.jit"]()  # the first call traces and compiles
+    print(f"\n{title}: tl.jit's first call (trace, generate, compile) {time.perf_counter() - first:.2f} s")
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for r in range(rounds):
+        names = list(contenders) if r % 2 else list(reversed(contenders))
+        for name in names:
+            if name == "eager Values" and r % eager_every:
+                continue
+            gc.collect()
+            start = time.perf_counter()
+            contenders[name]()
+            times[name].append(time.perf_counter() - start)
+    hand = statistics.median(times["numpy by hand"])
+    for name, measured in times.items():
+        median = statistics.median(measured)
+        print(f"  {name:15} {median * 1e6:10.1f} us a step   {median / hand:7.1f}x the hand-written step"
+              f"   ({len(measured)} steps timed)")
+
+
+def main() -> None:
+    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}")
+    measure(*planar_contenders())
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("\n(scikit-learn is not installed: the initialization network is skipped)")
+        return
+    measure(*initialization_contenders())
+
+
+if __name__ == "__main__":
+    main()
