@@ -137,3 +137,15 @@ def test_the_course_initialization_exercise_reaches_the_published_accuracies():
         assert costs[14000] == pytest.approx(course.PUBLISHED[init]["costs"][14000], rel=1e-12)
         assert net.accuracy(train_X, train_Y) == course.PUBLISHED[init]["train"]
         assert net.accuracy(test_X, test_Y) == course.PUBLISHED[init]["test"]
+
+
+def test_the_gpt_benchmark_model_gives_the_plain_designs_loss_bit_for_bit():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import gpt_values
+    finally:
+        sys.path.pop(0)
+    from tinygrad_lite import Value
+
+    ours, plain = gpt_values.GPT(Value).loss("emma"), gpt_values.GPT(gpt_values.PlainValue).loss("emma")
+    assert ours.data == plain.data
