@@ -15,7 +15,9 @@ of the time of building a large graph. Here a graph is freed as soon as it is no
 
 Machinery lives elsewhere, one import each: input checks (_checks.py), numerical helpers
 (_numerics.py), graph walks (_graph.py), the collector pause (_collector.py), ops written the
-lecture's way (_lecture.py). The code generators read these same rules (compiler/symbolic.py).
+lecture's way (_lecture.py), no_grad (_grad_mode.py), and what a Value has beyond the lesson:
+printing, micrograd's names, comparisons (_value_plumbing.py). The code generators and grad()
+read these same rules (compiler/symbolic.py).
 """
 
 from __future__ import annotations
@@ -28,15 +30,16 @@ from ._checks import as_constant, data_of_result, operand_text, refuse_unordered
 from ._collector import paused_gc
 from ._grad_mode import threads_without_graph
 from ._graph import post_order, topological_order
-from ._lecture import LectureRule, attach_children, step_of
+from ._lecture import attach_children
 from ._numerics import checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
+from ._value_plumbing import ValuePlumbing
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
 
 Number = int | float
 
 
-class Value:
+class Value(ValuePlumbing):
     """A scalar node in a computation graph.
 
     Attributes:
@@ -86,58 +89,6 @@ class Value:
         self._walk = 0
         if _children != () and get_ident() not in threads_without_graph:  # made by hand, the lecture's way
             attach_children(self, _children, Value)
-
-    @property
-    def inputs(self) -> tuple[Value, ...]:
-        """The nodes this one was computed from, in order; () for a leaf.
-
-        A plain-number operand is not a node and not among them: `(x * 0.5).inputs == (x,)`;
-        the 0.5 is kept in the node (as `_constant`)."""
-        if self._many is not None:
-            return self._many
-        if self._b is not None:
-            return (self._a, self._b)
-        if self._a is not None:
-            return (self._a,)
-        return ()
-
-    # micrograd's names, for the lecture and code written against micrograd: `_backward` is the
-    # node's backward step (`o.grad = 1.0; o._backward()`), assigned by an op written the
-    # lecture's way; `_prev` the inputs as a set; `_op` the op.
-    @property
-    def _backward(self) -> Callable[[], None]:
-        """This node's backward step, a function of no arguments."""
-        return step_of(self)
-
-    @_backward.setter
-    def _backward(self, step: Callable[[], None]) -> None:
-        rule = LectureRule(step)
-        if self.inputs:  # a leaf (as a node made inside no_grad() is) has no backward step
-            self._backward_rule = rule
-
-    @property
-    def _prev(self) -> set[Value]:
-        """The inputs as a set."""
-        return set(self.inputs)
-
-    @property
-    def _op(self) -> str:
-        """The op."""
-        return self.op
-
-    def __repr__(self) -> str:
-        name = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
-
-    def __format__(self, spec: str) -> str:
-        """`f"{v:.3f}"` formats the data; `f"{v}"` shows the repr."""
-        return format(self.data, spec) if spec else repr(self)
-
-    def __float__(self) -> float:
-        """Refused: `math.exp(v)` would return a float and cut the graph (training stops learning)."""
-        raise TypeError(f"a Value is not converted to float implicitly ({self!r}): that would cut the graph here; "
-                        "use its own methods (v.exp(), v.log(), v.tanh(), ...) to keep the graph, or v.data for the number "
-                        "(and if a Value was assigned to some .data: .data holds a number, assign w.data, not w)")
 
     # ------------------------------------------------------------------ arithmetic
     # Each op computes its output and makes the node; the rule under it is its derivative.
@@ -395,20 +346,6 @@ class Value:
         z = out._a
         z.grad -= out.grad * math.sin(z.data)
 
-    # Comparisons read the data, as PyTorch compares tensors: `v > 0` is a bool (no node, no
-    # gradient). `==` is not among them: it stays identity, so Values can be kept in sets.
-    def __lt__(self, other: Value | float) -> bool:
-        return self.data < _data_of(other, "<")
-
-    def __le__(self, other: Value | float) -> bool:
-        return self.data <= _data_of(other, "<=")
-
-    def __gt__(self, other: Value | float) -> bool:
-        return self.data > _data_of(other, ">")
-
-    def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _data_of(other, ">=")
-
     # ------------------------------------------------------------------ n-ary nodes
 
     @staticmethod
@@ -542,11 +479,6 @@ def _node_of_many(data: float, op: str, backward: Callable[[Value], None], input
 def _leaf(data: float) -> Value:
     """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
     return _node(data, "", None, None)
-
-
-def _data_of(x: object, op: str) -> float:
-    """The number a comparison reads from its other operand: a Value's data, or the number."""
-    return x.data if isinstance(x, Value) else as_constant(x, op)
 
 
 def _as_value(x: object, op: str) -> Value:

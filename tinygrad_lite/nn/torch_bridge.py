@@ -11,6 +11,7 @@ torch is not a dependency: it is imported only here, when one of these is called
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,11 +33,11 @@ TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leak
 def import_torch() -> Any:
     """The torch module, or an ImportError that says how to install it."""
     try:
-        import torch
+        # by name, so that type checkers need not find torch: it is no dependency of ours
+        return importlib.import_module("torch")
     except ImportError:
         raise ImportError("handing a model to PyTorch needs torch, which tinygrad_lite does not install: "
                           "pip install torch (a CPU build is enough)") from None
-    return torch
 
 
 def to_torch(layers: list[tuple[list[list[float]], list[float]]], activations: list[str]) -> Any:
