@@ -24,7 +24,7 @@ import tinygrad_lite as tl
 from tinygrad_lite import Parameter, Value
 
 UNARY = ["tanh", "sigmoid", "relu", "leaky_relu", "softplus", "exp_small", "log_pos", "neg", "square", "pow_half",
-         "scale", "shift", "rsub", "rdiv"]
+         "scale", "shift", "rsub", "rdiv", "abs", "sqrt_pos", "sin", "cos"]
 BINARY = ["add", "sub", "mul", "div_safe"]
 
 
@@ -45,6 +45,8 @@ OURS = {
     "neg": lambda a, b, c: -a, "square": lambda a, b, c: a ** 2, "pow_half": lambda a, b, c: (a * a + 1.0) ** 0.5,
     "scale": lambda a, b, c: a * c, "shift": lambda a, b, c: a + c, "rsub": lambda a, b, c: c - a,
     "rdiv": lambda a, b, c: c / (a * a + 1.0),
+    "abs": lambda a, b, c: a.abs(), "sqrt_pos": lambda a, b, c: (a * a + 0.25).sqrt(),
+    "sin": lambda a, b, c: a.sin(), "cos": lambda a, b, c: a.cos(),
     "add": lambda a, b, c: a + b, "sub": lambda a, b, c: a - b, "mul": lambda a, b, c: a * b,
     "div_safe": lambda a, b, c: a / (b * b + 1.0),
     # the losses of a batch, targets 1.0 (mse) and labels +1 (hinge), as nn's losses compute them
@@ -62,6 +64,8 @@ def torch_ops(torch):
         "neg": lambda a, b, c: -a, "square": lambda a, b, c: a ** 2, "pow_half": lambda a, b, c: (a * a + 1.0) ** 0.5,
         "scale": lambda a, b, c: a * c, "shift": lambda a, b, c: a + c, "rsub": lambda a, b, c: c - a,
         "rdiv": lambda a, b, c: c / (a * a + 1.0),
+        "abs": lambda a, b, c: a.abs(), "sqrt_pos": lambda a, b, c: (a * a + 0.25).sqrt(),
+        "sin": lambda a, b, c: a.sin(), "cos": lambda a, b, c: a.cos(),
         "add": lambda a, b, c: a + b, "sub": lambda a, b, c: a - b, "mul": lambda a, b, c: a * b,
         "div_safe": lambda a, b, c: a / (b * b + 1.0),
         "mse": lambda ps: sum((p - 1.0) ** 2 for p in ps) / len(ps),

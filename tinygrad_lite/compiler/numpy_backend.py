@@ -612,8 +612,27 @@ class _Writer:
         start = len(self.backward)
         for contribution in symbolic.trace_rule(node._backward_rule, len(args)):
             term = _print(symbolic.fold(symbolic.substitute(contribution.term, values)), numpy)
+            if numpy:
+                term = self.shared_calls(term, self.backward)
             self.contribute(batch, node.inputs[contribution.input], term, contribution.sign, numpy)
         self.annotate(start, _rule_note(node))
+
+    def shared_calls(self, source: str, lines: list[str]) -> str:
+        """`source` with each numpy call it makes more than once computed once, in a line of its
+        own appended to `lines` first: the array form of the stable sigmoid computes
+        e^-|z| for both of its branches, three calls that cost more than the rest of the line.
+        The same calls on the same arrays: the same floats, and the same floating-point traps."""
+        while True:
+            counts: dict[str, int] = {}
+            for match in _NUMPY_CALL.finditer(source):
+                counts[match.group()] = counts.get(match.group(), 0) + 1
+            repeated = [call for call, n in counts.items() if n > 1]
+            if not repeated:
+                return source
+            call = max(repeated, key=len)  # the outermost first: its inner calls go with it
+            name = self.names.make("t", "t")
+            lines.append(f"{name} = {call}  # computed once, used {counts[call]} times below")
+            source = source.replace(call, name)
 
     # ---------------------------------------------------------------- groups
 
@@ -631,7 +650,8 @@ class _Writer:
             n = (len(args) - 1) // 2
             terms = [args[0]] + [f"{args[1 + k]} * {args[1 + n + k]}" for k in range(n)]
         else:
-            terms = [_print(FORWARD_FORMS[rule]([symbolic.name(a) for a in args], _const_source(constant)), True)]
+            formula = _print(FORWARD_FORMS[rule]([symbolic.name(a) for a in args], _const_source(constant)), True)
+            terms = [self.shared_calls(formula, self.forward)]
         if not any(is_array for _, is_array in refs) and not constant.startswith("_"):
             terms[0] = f"np.full({batch.size}, {terms[0]})"  # the same for every point, but one per point
         self.forward += sum_lines(name, terms, _describe(group))
@@ -655,6 +675,7 @@ class _Writer:
         name = self.item_name[id(item)] = self.names.make(_common_name([g.node.label for g in item.groups], "a"), "a")
         constant = _const_source(self.gen.constant(group))
         text = _print(FORWARD_FORMS[group.node._backward_rule]([symbolic.name(source)], constant), True)
+        text = self.shared_calls(text, self.forward)
         self.forward.append(f"{name} = {text}  # {_describe_many(item.groups)}")
 
     def _backward_block(self, item: _Item) -> None:
@@ -668,7 +689,8 @@ class _Writer:
                   "{0}": symbolic.name(source), "{c}": _const_source(self.gen.constant(item.groups[0]))}
         start = len(self.backward)
         for contribution in symbolic.trace_rule(node._backward_rule, 1):
-            term = _print(symbolic.fold(symbolic.substitute(contribution.term, values)), True)
+            term = self.shared_calls(_print(symbolic.fold(symbolic.substitute(contribution.term, values)), True),
+                                     self.backward)
             self.add_grad(id(item.source), source, term, contribution.sign)
         self.annotate(start, _rule_note(node))
 
@@ -774,6 +796,11 @@ class _Writer:
                     for b in lin.bias:
                         self.contribute(None, b, f"{temporary}[{j}]", 1, False)
             self.annotate(start, "linear: d/db = g, summed over the points: the column sums of dZ")
+
+
+# A call of a numpy function whose arguments hold calls nested at most two deep (as the array
+# forms of the engine's helpers write them: np.exp(-np.fabs(z))).
+_NUMPY_CALL = re.compile(r"np\.\w+\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)")
 
 
 class NotFinite(ArithmeticError):
