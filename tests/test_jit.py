@@ -228,3 +228,18 @@ def test_whole_numbers_are_static_so_class_indices_index_and_labels_branch():
     assert out.data == expected_value and [p.grad for p in model.parameters()] == expected_grads
     cost(X, [1, 0])  # another class index: traced anew, never replayed with the old one
     assert cost.traces == 2
+
+
+def test_a_parameter_whose_data_is_no_float_is_converted_or_named():
+    w = Parameter(2.0)
+
+    @tl.jit(backend="python")
+    def f(x):
+        return w * x
+
+    assert f(3.0).data == 6.0
+    w.data = 4  # an int: fine
+    assert f(3.0).data == 12.0
+    w.data = Value(1.0)
+    with pytest.raises(TypeError, match="holds Value"):
+        f(3.0)

@@ -226,11 +226,13 @@ class _Compiled:
 
     def run(self, numbers_: Any) -> tuple[float, Sequence[float], Sequence[float]]:
         """(value, input gradients, parameter gradients) on these inputs and the parameters' data now."""
-        params = []
-        for p in self.params:
-            x = p.data
-            params.append(x if type(x) is float else _number(x, p))
+        params = [p.data for p in self.params]
+        if not set(map(type, params)) <= _FLOAT:  # checked at C speed; an int or a Value assigned to .data
+            params = [_number(x, p) for x, p in zip(params, self.params)]
         return self.function(numbers_, params, self._zeros)  # type: ignore[no-any-return]
+
+
+_FLOAT = frozenset((float,))
 
 
 def _default_backend() -> str:
