@@ -8,8 +8,8 @@ exercise's (300 points, 2-10-5-1, relu, relu, sigmoid, learning rate 0.01). Each
 forward, backward and the update, timed three ways in turn, round after round, on the same
 machine load:
 - numpy by hand, as the course writes it (`Z1 = W1 @ X + b1`, ..., `dZ1 = W2.T @ dZ2 * (1 - A1**2)`);
-- the Value code of the examples under `@tl.jit`, the loop unchanged (zero grads, backward,
-  `p.data -= lr * p.grad`);
+- the Value code of the examples under `@tl.jit`, the examples' own loop unchanged (zero grads,
+  backward, `p.data -= lr * p.grad`: examples/example_helpers.py);
 - the same Value code eager, a few rounds only (it takes tens of milliseconds).
 The table shows medians and the ratio to the hand-written step.
 """
@@ -26,6 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 import numpy as np  # noqa: E402
+from example_helpers import descent_step  # noqa: E402
 
 import tinygrad_lite as tl  # noqa: E402
 
@@ -72,51 +73,34 @@ def hand_initialization_step(X: np.ndarray, Y: np.ndarray, p: dict[str, np.ndarr
     return cost
 
 
-def values_step(cost, args, params, lr):
-    """The Value loop as the examples write it: call, zero grads, backward, update."""
-    def step() -> float:
-        J = cost(*args)
-        for q in params:
-            q.grad = 0.0
-        J.backward()
-        for q in params:
-            q.data -= lr * q.grad
-        return J.data
-    return step
+def contenders(net, eager_net, data, hand_step, lr):
+    """The three ways to take a step of `net` (the jitted one) and `eager_net` (the same weights),
+    with the hand-written numpy step on copies of the weights as arrays."""
+    X, Y = data
+    hand = {}
+    for k, (W, b) in enumerate(net.weight_rows(), start=1):
+        hand[f"W{k}"], hand[f"b{k}"] = np.array(W), np.array(b).reshape(-1, 1)
+    Xa, Ya = np.array(X).T, np.array([Y], dtype=float)
+    return {
+        "numpy by hand": lambda: hand_step(Xa, Ya, hand),
+        "tl.jit": descent_step(tl.jit(net.cost), (X, Y), net.parameters(), lr),
+        "eager Values": descent_step(eager_net.cost, (X, Y), eager_net.parameters(), lr),
+    }
 
 
 def planar_contenders():
     import course_planar as planar
 
-    X, Y = planar.flower()
-    net, eager_net = planar.Network(), planar.Network()
-    hand = {"W1": np.array([[w.data for w in row] for row in net.W1]), "b1": np.zeros((4, 1)),
-            "W2": np.array([[w.data for w in net.W2]]), "b2": np.zeros((1, 1))}
-    Xa, Ya = np.array(X).T, np.array([Y], dtype=float)
-    jitted = tl.jit(net.cost)
-    return "planar 2-4-1, 400 points", {
-        "numpy by hand": lambda: hand_planar_step(Xa, Ya, hand),
-        "tl.jit": values_step(jitted, (X, Y), net.parameters(), 1.2),
-        "eager Values": values_step(eager_net.cost, (X, Y), eager_net.parameters(), 1.2),
-    }
+    return "planar 2-4-1, 400 points", contenders(planar.Network(), planar.Network(), planar.flower(),
+                                                  hand_planar_step, 1.2)
 
 
 def initialization_contenders():
     import course_initialization as course
 
     X, Y, _, _ = course.circles()
-    net, eager_net = course.Network("he"), course.Network("he")
-    hand = {}
-    for k, (W, b) in enumerate(net.layers, start=1):
-        hand[f"W{k}"] = np.array([[w.data for w in row] for row in W])
-        hand[f"b{k}"] = np.zeros((len(b), 1))
-    Xa, Ya = np.array(X).T, np.array([Y], dtype=float)
-    jitted = tl.jit(net.cost)
-    return "initialization 2-10-5-1, 300 points", {
-        "numpy by hand": lambda: hand_initialization_step(Xa, Ya, hand),
-        "tl.jit": values_step(jitted, (X, Y), net.parameters(), 0.01),
-        "eager Values": values_step(eager_net.cost, (X, Y), eager_net.parameters(), 0.01),
-    }
+    return "initialization 2-10-5-1, 300 points", contenders(course.Network("he"), course.Network("he"), (X, Y),
+                                                             hand_initialization_step, 0.01)
 
 
 def measure(title: str, contenders: dict, rounds: int = 300, eager_every: int = 30) -> None:

@@ -23,6 +23,8 @@ import argparse
 import time
 from collections.abc import Sequence
 
+from example_helpers import gradient_descent
+
 import tinygrad_lite as tl
 from tinygrad_lite import Parameter, Value, no_grad
 
@@ -71,6 +73,10 @@ class Network:
     def parameters(self) -> list[Parameter]:
         return [p for W, b in self.layers for p in [w for row in W for w in row] + b]
 
+    def weight_rows(self) -> list[tuple[list[list[float]], list[float]]]:
+        """Each layer's weights and biases as numbers: (W as rows, b)."""
+        return [([[w.data for w in row] for row in W], [v.data for v in b]) for W, b in self.layers]
+
     def forward(self, x: Sequence[Value | float]) -> Value:
         a: Sequence[Value | float] = x
         for k, (W, b) in enumerate(self.layers):
@@ -97,20 +103,7 @@ def train(init: str, steps: int = 15_000, lr: float = 0.01, quiet: bool = False)
     net = Network(init)
     params = net.parameters()
     cost_of = tl.jit(net.cost)  # compiled on its first call; the loop is the eager one
-    costs = {}
-    for i in range(steps):
-        J = cost_of(X, Y)
-        for p in params:
-            p.grad = 0.0
-        J.backward()
-        for p in params:
-            p.data -= lr * p.grad
-        cost = J.data
-        if i % 1000 == 0:
-            costs[i] = cost
-            if not quiet:
-                print(f"Cost after iteration {i}: {cost!r}")
-    return net, costs
+    return net, gradient_descent(cost_of, (X, Y), params, lr, steps, 1000, quiet, exact=True)
 
 
 if __name__ == "__main__":

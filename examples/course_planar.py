@@ -25,6 +25,8 @@ import os
 import time
 from collections.abc import Sequence
 
+from example_helpers import gradient_descent, pyplot, save
+
 import tinygrad_lite as tl
 from tinygrad_lite import Parameter, Value
 
@@ -71,6 +73,11 @@ class Network:
     def parameters(self) -> list[Parameter]:
         return [w for row in self.W1 for w in row] + self.b1 + self.W2 + [self.b2]
 
+    def weight_rows(self) -> list[tuple[list[list[float]], list[float]]]:
+        """Each layer's weights and biases as numbers: (W as rows, b)."""
+        return [([[w.data for w in row] for row in self.W1], [b.data for b in self.b1]),
+                ([[w.data for w in self.W2]], [self.b2.data])]
+
     def forward(self, x: Sequence[Value | float]) -> Value:
         """A2 for one point: sigmoid(W2 tanh(W1 x + b1) + b2)."""
         A1 = [Value.linear(row, x, b).tanh() for row, b in zip(self.W1, self.b1)]
@@ -92,19 +99,7 @@ def train(steps: int = 10_000, lr: float = 1.2, n_h: int = 4, eager: bool = Fals
     net = Network(n_h)
     params = net.parameters()
     cost = net.cost if eager else tl.jit(net.cost)  # the same function, compiled on its first call
-    costs = {}
-    for i in range(steps):
-        J = cost(X, Y)
-        for p in params:
-            p.grad = 0.0
-        J.backward()
-        for p in params:
-            p.data -= lr * p.grad
-        if i % report_every == 0:
-            costs[i] = J.data
-            if not quiet:
-                print(f"Cost after iteration {i}: {J.data:f}")
-    return net, costs
+    return net, gradient_descent(cost, (X, Y), params, lr, steps, report_every, quiet)
 
 
 def accuracy(net: Network) -> float:
@@ -118,15 +113,11 @@ def accuracy(net: Network) -> float:
 
 def plot_boundaries(path: str, sizes: Sequence[int] = (1, 2, 3, 4, 5, 20, 50), steps: int = 5000) -> str | None:
     """The decision boundary for each hidden layer size, as the course shows them."""
-    try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib is not installed: no picture (pip install matplotlib)")
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from tinygrad_lite import no_grad
+
+    plt = pyplot()
+    if plt is None:
+        return None
 
     np = _numpy()
     X, Y = flower()
@@ -143,10 +134,7 @@ def plot_boundaries(path: str, sizes: Sequence[int] = (1, 2, 3, 4, 5, 20, 50), s
         ax.set_yticks([])
     axes.flat[-1].axis("off")
     fig.suptitle(f"Decision boundary by hidden layer size ({steps} steps, learning rate 1.2)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save(fig, path, dpi=90)
 
 
 if __name__ == "__main__":

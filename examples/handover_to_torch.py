@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from example_helpers import pyplot, save
+
 from tinygrad_lite import data, losses, nn, optim
 
 STEPS_HERE, STEPS_AFTER, LR, MOMENTUM = 40, 40, 0.1, 0.9
@@ -61,13 +63,9 @@ def main(out_dir: str) -> tuple[list[float], list[float], list[float]]:
 
 
 def _plot(here: list[float], in_torch: list[float], still_here: list[float], path: str) -> None:
-    try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib is not installed: no picture (pip install matplotlib)")
+    plt = pyplot()
+    if plt is None:
         return
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     n = len(here)
@@ -82,10 +80,7 @@ def _plot(here: list[float], in_torch: list[float], still_here: list[float], pat
     ax.set_ylabel("mean squared error")
     ax.set_title("One training run, handed over mid-way")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print(f"wrote {path}")
+    print(f"wrote {save(fig, path, dpi=110)}")
 
 
 if __name__ == "__main__":

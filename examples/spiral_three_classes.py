@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from example_helpers import pyplot, save
+
 from tinygrad_lite import data, losses, nn, no_grad, optim
 
 
@@ -41,13 +43,9 @@ def train(steps: int = 300, n: int = 150, seed: int = 0, quiet: bool = False) ->
 
 
 def plot(model: nn.MLP, path: str, n: int = 150, seed: int = 0, grid: int = 70) -> str | None:
-    try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib is not installed: no picture (pip install matplotlib)")
+    plt = pyplot()
+    if plt is None:
         return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     X, y = data.make_spiral_arms(n, arms=3, noise=0.2, seed=seed)
     xs = [-1.2 + 2.4 * i / (grid - 1) for i in range(grid)]
@@ -62,10 +60,7 @@ def plot(model: nn.MLP, path: str, n: int = 150, seed: int = 0, grid: int = 70) 
     ax.set_title("MLP 2-16-16-3, softmax + cross-entropy")
     ax.legend(loc="upper right")
     ax.set_aspect("equal")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, path, dpi=100)
 
 
 if __name__ == "__main__":
