@@ -243,3 +243,16 @@ def test_a_parameter_whose_data_is_no_float_is_converted_or_named():
     w.data = Value(1.0)
     with pytest.raises(TypeError, match="holds Value"):
         f(3.0)
+
+
+def test_an_array_after_lists_is_named_not_compared():
+    np = pytest.importorskip("numpy")
+    w = Parameter(1.0)
+
+    @tl.jit(backend="python")
+    def f(xs):
+        return Value.sum([w * x for x in xs])
+
+    assert f([1.0, 2.0]).data == 3.0
+    with pytest.raises(TypeError, match="argument 0 is ndarray"):
+        f(np.array([1.0, 2.0]))

@@ -103,7 +103,7 @@ class JitFunction:
 
     def __call__(self, *args: Any) -> Value:
         compiled = self._last_compiled
-        if compiled is not None and args == self._last_args:  # the same arguments as last time
+        if compiled is not None and _same(args, self._last_args):  # the same arguments as last time
             numbers_, values = self._last_numbers, self._last_values
             for position, v in values:  # a Value argument's data may have changed
                 numbers_[position] = _number(v.data, v)
@@ -296,8 +296,9 @@ def _flatten(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[float], list[
             return "n"
         if isinstance(x, (list, tuple)):  # a subclass (a named tuple): as its base
             return walk(list(x) if isinstance(x, list) else tuple(x), path)
+        hint = "; for an array, pass array.tolist()" if hasattr(x, "tolist") else ""
         raise TypeError(f"jit: argument {path} is {type(x).__name__} {_short(x)}; a jitted function takes numbers, "
-                        "Values and (nested) lists or tuples of them")
+                        f"Values and (nested) lists or tuples of them{hint}")
 
     key = tuple(walk(arg, str(i)) for i, arg in enumerate(args))
     return key, numbers_, values
@@ -306,6 +307,15 @@ def _flatten(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[float], list[
 def _short(x: object) -> str:
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _same(args: tuple[Any, ...], last: Any) -> bool:
+    """Whether `args` equal the last call's copied arguments (an array among them never does:
+    comparing one gives an array, which _flatten then refuses with its own message)."""
+    try:
+        return bool(args == last)
+    except (ValueError, TypeError):
+        return False
 
 
 def _copy(x: Any) -> Any:
