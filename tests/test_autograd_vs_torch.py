@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_autograd import UNARY
+from test_gradcheck import expressions
 
 import tinygrad_lite as tl
 from tinygrad_lite import Value, grad, ops
@@ -82,21 +83,8 @@ SHARED_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lam
                  lambda a, b: (a * a + 0.5) ** (b.tanh() * 0.5 + 1.5)]
 
 
-@st.composite
-def shared_expressions(draw, depth=3):
-    if depth == 0 or draw(st.booleans()):
-        k = draw(st.integers(0, 2))
-        return lambda v: v[k]
-    if draw(st.booleans()):
-        op, inner = draw(st.sampled_from(SHARED_UNARY)), draw(shared_expressions(depth - 1))
-        return lambda v: op(inner(v))
-    op = draw(st.sampled_from(SHARED_BINARY))
-    left, right = draw(shared_expressions(depth - 1)), draw(shared_expressions(depth - 1))
-    return lambda v: op(left(v), right(v))
-
-
 @settings(max_examples=60, deadline=None)
-@given(shared_expressions(), st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3))
+@given(expressions(unary=SHARED_UNARY, binary=SHARED_BINARY), st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3))
 def test_hessians_of_random_graphs_match_pytorch(f, xs):
     def scalar(v):
         out = f(v)

@@ -73,15 +73,16 @@ BINARY = [
 
 
 @st.composite
-def expressions(draw, depth=3):
+def expressions(draw, depth=3, unary=UNARY, binary=BINARY):
+    """A random tree of `unary` and `binary` ops over three variables v[0], v[1], v[2]."""
     if depth == 0 or draw(st.booleans()):
         return draw(st.sampled_from([lambda v: v[0], lambda v: v[1], lambda v: v[2]]))
     if draw(st.booleans()):
-        op = draw(st.sampled_from(UNARY))
-        inner = draw(expressions(depth - 1))
+        op = draw(st.sampled_from(unary))
+        inner = draw(expressions(depth - 1, unary, binary))
         return lambda v: op(inner(v))
-    op = draw(st.sampled_from(BINARY))
-    left, right = draw(expressions(depth - 1)), draw(expressions(depth - 1))
+    op = draw(st.sampled_from(binary))
+    left, right = draw(expressions(depth - 1, unary, binary)), draw(expressions(depth - 1, unary, binary))
     return lambda v: op(left(v), right(v))
 
 
