@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Set
 
-__all__ = ["to_float", "as_constant", "data_of_result", "refuse_unordered", "operand_text"]
+__all__ = ["to_float", "as_constant", "data_of_result", "refuse_unordered", "operand_text", "short_repr"]
 
 
 def to_float(x: object, where: str) -> float:
@@ -29,11 +29,12 @@ def refuse_unordered(x: object, where: str) -> None:
     """Raise a TypeError naming `where` if `x` is a dict or a set: where a list is expected,
     iterating one reads its keys, or its members in an order that is no one's choice."""
     if isinstance(x, (Mapping, Set)):
-        raise TypeError(f"{where} expects a list or tuple, got {type(x).__name__} {_short(x)}: its order (or its keys) "
+        raise TypeError(f"{where} expects a list or tuple, got {type(x).__name__} {short_repr(x)}: its order (or its keys) "
                         "would be read silently; pass list(...) of the values in the order you mean")
 
 
-def _short(x: object) -> str:
+def short_repr(x: object) -> str:
+    """repr(x), cut to 60 characters for an error message."""
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -42,11 +43,11 @@ def data_of_result(x: object, op: str) -> float:
     """The result of `op` as a float, when it came out as something else: an int or numpy number
     (from an input whose .data was set to one) is converted; anything else means an input's
     .data holds no number (a Value assigned to it nests graphs silently), a TypeError."""
-    if isinstance(x, numbers.Real) and not hasattr(x, "inputs"):
-        return to_float(x, f"Value {op}")
     if hasattr(x, "inputs"):
         raise TypeError(f"Value {op}: an input's .data holds a Value, not a number, which would nest one graph in "
                         "another; .data must be a real number (to copy another Value's number, assign w.data, not w)")
+    if isinstance(x, numbers.Real):
+        return to_float(x, f"Value {op}")
     raise TypeError(f"Value {op}: an input's .data is not a real number (the op gave {type(x).__name__} {x!r}); "
                     ".data must be an int or float")
 

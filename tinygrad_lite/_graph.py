@@ -13,13 +13,15 @@ zero_grad) over graphs that share nodes must not run at the same time, as in PyT
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .engine import Value
 
-__all__ = ["topological_order", "post_order"]
+__all__ = ["topological_order", "post_order", "grads_set_for_a_while"]
 
 _walk_numbers = itertools.count(1)  # numbers graph walks, so that a node can say if a walk has visited it
 
@@ -88,3 +90,18 @@ def post_order(root: Value, interior_only: bool) -> list[Value]:
         if child is not None and (keep_leaves or child._backward_rule is not None) and child._walk != walk:
             push(child)
     return order
+
+
+@contextlib.contextmanager
+def grads_set_for_a_while(nodes: Sequence[Value], grads: Sequence[float] | None = None) -> Iterator[None]:
+    """Inside the block, each node's .grad starts from `grads` (0.0 each by default); after it,
+    however it ends, every .grad is what it was before: for a backward pass run only to read
+    its gradients (gradient checks, compile's checks, grad())."""
+    saved = [node.grad for node in nodes]
+    try:
+        for node, g in zip(nodes, grads if grads is not None else [0.0] * len(nodes)):
+            node.grad = g
+        yield
+    finally:
+        for node, before in zip(nodes, saved):
+            node.grad = before

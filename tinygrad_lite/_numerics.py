@@ -19,16 +19,6 @@ def where(condition: bool, if_true: float, if_false: float) -> float:
     return if_true if condition else if_false
 
 
-
-
-
-
-
-
-
-
-
-
 def checked_pow(a: float, n: float) -> float:
     """a ** n for floats, raising clear errors instead of returning a complex number."""
     if a < 0.0 and not n.is_integer() and math.isfinite(n):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._checks import to_float
+from ._graph import grads_set_for_a_while
 from ._numerics import sign
 from .engine import Value, topological_order
 
@@ -93,10 +94,7 @@ def _gradients_as_numbers(order: list[Value], outs: list[Value], weights: list[f
                           ins: list[Value]) -> list[float]:
     """Run the rules as backward() does, from the weighted outputs, and read the inputs'
     gradients; every node's .grad is restored afterwards."""
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
+    with grads_set_for_a_while(order):
         for out, w in zip(outs, weights):
             out.grad += w
         for node in reversed(order):
@@ -104,9 +102,6 @@ def _gradients_as_numbers(order: list[Value], outs: list[Value], weights: list[f
                 node._backward_rule(node)
         on_graph = set(order)
         return [x.grad if x in on_graph else 0.0 for x in ins]
-    finally:
-        for node, g in zip(order, saved):
-            node.grad = g
 
 
 # ---------------------------------------------------------------------- Values: the rules' formulas

@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from threading import get_ident
 
 from ._checks import as_constant, data_of_result, operand_text, refuse_unordered, to_float
 from ._collector import paused_gc
-from ._grad_mode import threads_without_graph
+from ._grad_mode import records_graph, threads_without_graph
 from ._graph import post_order, topological_order
 from ._lecture import attach_children
 from ._numerics import checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
@@ -87,7 +86,7 @@ class Value(ValuePlumbing):
         self.op = _op
         self._backward_rule = self._a = self._b = self._many = self._constant = None  # type: ignore[assignment]
         self._walk = 0
-        if _children != () and get_ident() not in threads_without_graph:  # made by hand, the lecture's way
+        if _children != () and records_graph():  # a node made by hand, the lecture's way
             attach_children(self, _children, Value)
 
     # ------------------------------------------------------------------ arithmetic
@@ -452,7 +451,7 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
     operand kept in the node."""
     if type(data) is not float:  # an input whose .data is not a float: a Value assigned to it, an int, ...
         data = data_of_result(data, op)
-    if threads_without_graph and get_ident() in threads_without_graph:  # inside no_grad(): a leaf
+    if threads_without_graph and not records_graph():  # inside no_grad() (the dict is empty nearly always): a leaf
         backward = a = b = constant = None
     out = _new_object(Value)
     out.data = data

@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 from .._checks import refuse_unordered, to_float
 from .._grad_mode import records_graph
+from .._graph import grads_set_for_a_while
 from ..engine import Parameter, Value, paused_gc, topological_order
 from . import python_backend
 from ._split import NAMESPACE as _SPLIT_NAMESPACE
@@ -130,16 +131,10 @@ class CompiledFunction:
         """f run by the engine on xs, with backward, the parameters' gradients going on from
         `grads`: its output, its input leaves and the parameters' gradients after. The
         parameters' .grad are left as they were."""
-        saved = [p.grad for p in self.params]
-        try:
-            for p, g in zip(self.params, grads):
-                p.grad = g
+        with grads_set_for_a_while(self.params, grads):
             out, leaves = self._eager(xs)
             out.backward()
             return out, leaves, [p.grad for p in self.params]
-        finally:
-            for p, before in zip(self.params, saved):
-                p.grad = before
 
     def _eager(self, xs: list[float]) -> tuple[Value, list[Value]]:
         leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
@@ -306,10 +301,7 @@ def _self_check(function: Callable[..., Any], order: list[Value], out: Value, le
 
     A floating-point trap at the traced values says nothing about the code (those calls are
     replayed by the engine, by design): that counts as agreeing."""
-    saved = [node.grad for node in order]
-    try:
-        for node in order:
-            node.grad = 0.0
+    with grads_set_for_a_while(order):
         out.backward()
         eager_input_grads = [leaf.grad for leaf in leaves]
         eager_param_grads = [p.grad for p in params]
@@ -321,9 +313,6 @@ def _self_check(function: Callable[..., Any], order: list[Value], out: Value, le
         except Exception as error:  # noqa: BLE001 - any other error is a fault of the generated code
             return f"it raised {type(error).__name__}: {error}"
         return _disagreement(order, value, input_grads, param_grads, out.data, eager_input_grads, eager_param_grads)
-    finally:
-        for node, grad in zip(order, saved):
-            node.grad = grad
 
 
 def _parameters(order: list[Value], params: Sequence[Value] | None) -> list[Value]:

@@ -48,8 +48,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import engine
+from .._checks import short_repr
 from .._collector import paused_gc
 from .._grad_mode import records_graph
+from .._graph import grads_set_for_a_while
 from ..engine import Value, topological_order
 from .function import CompileMismatchError, _disagreement, _signature, generate_function
 
@@ -176,15 +178,9 @@ class JitFunction:
         """f run and differentiated by the engine: its output, input leaves, graph and the
         parameters' gradients (measured from 0; every .grad is left as it was)."""
         leaves, out = self._run_eagerly(args, numbers_)
-        saved = [p.grad for p in compiled.params]
-        try:
-            for p in compiled.params:
-                p.grad = 0.0
+        with grads_set_for_a_while(compiled.params):
             out.backward()
             return out, leaves, topological_order(out), [p.grad for p in compiled.params]
-        finally:
-            for p, g in zip(compiled.params, saved):
-                p.grad = g
 
     def _compare(self, compiled: _Compiled, args: tuple[Any, ...], value: float, input_grads: Sequence[float],
                  param_grads: Sequence[float]) -> None:
@@ -270,7 +266,7 @@ def _number(x: object, where: object) -> float:
         return x
     if isinstance(x, numbers.Real):
         return float(x)
-    raise TypeError(f"jit: {where!r} holds {type(x).__name__} {_short(x)}, not a number")
+    raise TypeError(f"jit: {where!r} holds {type(x).__name__} {short_repr(x)}, not a number")
 
 
 def _flatten(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[float], list[tuple[int, Value]]]:
@@ -297,16 +293,11 @@ def _flatten(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[float], list[
         if isinstance(x, (list, tuple)):  # a subclass (a named tuple): as its base
             return walk(list(x) if isinstance(x, list) else tuple(x), path)
         hint = "; for an array, pass array.tolist()" if hasattr(x, "tolist") else ""
-        raise TypeError(f"jit: argument {path} is {type(x).__name__} {_short(x)}; a jitted function takes numbers, "
+        raise TypeError(f"jit: argument {path} is {type(x).__name__} {short_repr(x)}; a jitted function takes numbers, "
                         f"Values and (nested) lists or tuples of them{hint}")
 
     key = tuple(walk(arg, str(i)) for i, arg in enumerate(args))
     return key, numbers_, values
-
-
-def _short(x: object) -> str:
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _same(args: tuple[Any, ...], last: Any) -> bool:

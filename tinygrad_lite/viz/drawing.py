@@ -86,8 +86,7 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
             return super().pipe(format, *args, encoding=encoding, **kwargs)  # type: ignore[no-any-return]
         fmt = format or self.format
         _check_pure_format(fmt)
-        result = subprocess.run([renderer, f"-T{fmt}"], input=self.source.encode("utf-8"), capture_output=True,
-                                check=False)
+        result = _run_renderer(renderer, self, fmt)
         if result.returncode != 0:
             raise RuntimeError(f"{os.path.basename(renderer)} failed to draw: {_render_failure(result, '')}")
         drawn: bytes = result.stdout
@@ -126,8 +125,15 @@ def _svg_of(dot: graphviz.Digraph) -> str | None:
     renderer = find_renderer()
     if renderer is None:
         return None
-    svg = subprocess.run([renderer, "-Tsvg"], input=dot.source.encode("utf-8"), capture_output=True, check=False)
+    svg = _run_renderer(renderer, dot, "svg")
     return svg.stdout.decode("utf-8") if svg.returncode == 0 else None
+
+
+def _run_renderer(renderer: str, dot: graphviz.Digraph, fmt: str, *options: str) -> subprocess.CompletedProcess[bytes]:
+    """The Graphviz program `renderer` run on the drawing's source, drawing `fmt` (to stdout, or
+    where `options` say: "-o", path)."""
+    return subprocess.run([renderer, f"-T{fmt}", *options], input=dot.source.encode("utf-8"), capture_output=True,
+                          check=False)
 
 
 def _fmt(x: float) -> str:
@@ -500,8 +506,7 @@ def render(root: Value | graphviz.Digraph, path: str | os.PathLike[str], **optio
         print(f"tinygrad_lite: no Graphviz found, wrote {dot_path}; {NO_RENDERER_HINT}", file=sys.stderr)
         return dot_path
     with replaced_atomically(path) as temporary:
-        result = subprocess.run([renderer, f"-T{fmt}", "-o", temporary], input=dot.source.encode("utf-8"),
-                                capture_output=True, check=False)
+        result = _run_renderer(renderer, dot, fmt, "-o", temporary)
         if result.returncode != 0:
             raise RuntimeError(f"{os.path.basename(renderer)} failed to draw {path}: "
                                f"{_render_failure(result, temporary)}; the previous file, if any, is kept")
