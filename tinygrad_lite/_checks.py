@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Set
+from typing import NoReturn
 
-__all__ = ["to_float", "as_constant", "data_of_result", "refuse_unordered", "operand_text", "short_repr"]
+__all__ = ["to_float", "as_constant", "data_of_result", "refuse_unordered", "refuse_names", "refuse_division_by_zero",
+           "operand_text", "short_repr"]
 
 
 def to_float(x: object, where: str) -> float:
@@ -66,6 +68,18 @@ def as_constant(x: object, op: str) -> float:
     raise TypeError(
         f"unsupported operand for Value {op}: {type(x).__name__} {x!r}; use an int, float or Value"
     )
+
+
+def refuse_names(label: object, op: object) -> NoReturn:
+    """Raise the TypeError for a Value's label or op that is not a str."""
+    if type(label) is not str:
+        raise TypeError(f"Value label must be a str, got {type(label).__name__} {label!r}")
+    raise TypeError(f"Value _op must be a str naming the op, got {type(op).__name__} {op!r}")
+
+
+def refuse_division_by_zero(numerator: object, divisor: object) -> NoReturn:
+    """Raise the ZeroDivisionError of `numerator / divisor`, showing both operands."""
+    raise ZeroDivisionError(f"division by zero: {operand_text(numerator)} / {operand_text(divisor)}")
 
 
 def operand_text(x: object) -> str:

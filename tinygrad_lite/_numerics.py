@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["checked_pow", "power_slope", "checked_pow_of_values", "stable_sigmoid", "sign", "where"]
+__all__ = ["checked_exp", "checked_log", "checked_pow", "power_slope", "checked_pow_of_values",
+           "stable_sigmoid", "sign", "where"]
 
 
 def where(condition: bool, if_true: float, if_false: float) -> float:
@@ -17,6 +18,21 @@ def where(condition: bool, if_true: float, if_false: float) -> float:
     writes a branch, so that a code generator can record it (as a conditional expression, or
     numpy's where). Eagerly, both values are computed."""
     return if_true if condition else if_false
+
+
+def checked_exp(z: float) -> float:
+    """e**z, raising an OverflowError that names z when the result exceeds the float range."""
+    try:
+        return math.exp(z)
+    except OverflowError:
+        raise OverflowError(f"exp overflow: exp({z!r}) is larger than the largest float") from None
+
+
+def checked_log(z: float) -> float:
+    """log(z), raising a ValueError that names z for z <= 0; NaN stays NaN, as with floats."""
+    if not z > 0.0 and z == z:
+        raise ValueError(f"log of a non-positive value: log({z!r}) is undefined (needs a value > 0)")
+    return math.log(z) if z == z else z
 
 
 def checked_pow(a: float, n: float) -> float:

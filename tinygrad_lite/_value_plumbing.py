@@ -1,5 +1,5 @@
 """What every Value has beyond the lesson: how its inputs are read back, micrograd's names,
-how it prints and formats, the conversions it refuses, and comparisons.
+zero_grad, how it prints and formats, the conversions it refuses, and comparisons.
 
 `engine.Value` inherits these; none of them computes a derivative. They live here so that
 engine.py reads as the lesson (a node, its ops with their rules, backward), and they are
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._checks import as_constant
+from ._graph import topological_order
 from ._lecture import LectureRule, step_of
 
 __all__ = ["ValuePlumbing"]
@@ -68,6 +69,11 @@ class ValuePlumbing:
     def _op(self) -> str:
         """The op."""
         return self.op
+
+    def zero_grad(self) -> None:
+        """Set the gradient of every node in the graph below (and including) this one to 0.0."""
+        for node in topological_order(self):  # type: ignore[arg-type]
+            node.grad = 0.0
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""

@@ -1,23 +1,21 @@
 """The engine: `Value`, each operation with its derivative right under it, and `backward()`.
 
-Read it top to bottom. Every operation makes one new node that remembers its inputs and its
-*backward rule*: a small function, written under the forward formula, that adds each input's
-share of the node's gradient to that input's `.grad` by the chain rule:
+Read it top to bottom. Every operation makes one node that remembers its inputs and its
+*backward rule*: a function, written under the forward formula, that adds each input's share
+of the node's gradient to the input's `.grad` by the chain rule:
 
     dL/d input += dL/d out * d out/d input
 
-A rule is written once per operation and receives its node when it runs, `rule(out)`:
-`out.grad` is dL/d out, `out.data` the output (used where the derivative is cheaper from it,
-as tanh' = 1 - a**2), `out._a` and `out._b` the inputs, `out._constant` a plain-number operand
-(the 0.5 of `x * 0.5`, which is not made a node). micrograd installs a closure per node instead,
-which captures its own node: a reference cycle that Python's cycle collector must find, most
-of the time of building a large graph. Here a graph is freed as soon as it is no longer used.
+A rule is written once per op and gets its node when it runs, `rule(out)`: `out.grad` is
+dL/d out, `out.data` the output (tanh' = 1 - a**2 is cheaper from it), `out._a` and `out._b`
+the inputs, `out._constant` a plain-number operand (the 0.5 of `x * 0.5`). micrograd installs
+a closure per node instead, which captures its own node: a reference cycle that Python's cycle
+collector must find. Here a graph is freed as soon as it is no longer used.
 
-Machinery lives elsewhere, one import each: input checks (_checks.py), numerical helpers
-(_numerics.py), graph walks (_graph.py), the collector pause (_collector.py), ops written the
-lecture's way (_lecture.py), no_grad (_grad_mode.py), and what a Value has beyond the lesson:
-printing, micrograd's names, comparisons (_value_plumbing.py). The code generators and grad()
-read these same rules (compiler/symbolic.py).
+Machinery lives elsewhere, one import each: checks (_checks.py), numerical helpers
+(_numerics.py), graph walks (_graph.py), the collector pause (_collector.py), the lecture's
+way of writing an op (_lecture.py), no_grad (_grad_mode.py), printing, micrograd's names and
+comparisons (_value_plumbing.py). The compilers and grad() read these same rules.
 """
 
 from __future__ import annotations
@@ -25,12 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from ._checks import as_constant, data_of_result, operand_text, refuse_unordered, to_float
+from ._checks import as_constant, data_of_result, refuse_division_by_zero, refuse_names, refuse_unordered, to_float
 from ._collector import paused_gc
 from ._grad_mode import records_graph, threads_without_graph
 from ._graph import post_order, topological_order
 from ._lecture import attach_children
-from ._numerics import checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
+from ._numerics import checked_exp, checked_log, checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
 from ._value_plumbing import ValuePlumbing
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
@@ -53,14 +51,13 @@ class Value(ValuePlumbing):
     in sets and dicts; `==` is identity too (it is not overridden).
     """
 
-    # _a, _b: the first and second input (None when absent); _many: the inputs of an n-ary op
-    # (sum, linear) as a tuple, else None; _constant: a plain-number operand (the 0.5 of
-    # `x * 0.5`), else None; _backward_rule: called as rule(node), None for a leaf; _walk: the
+    # _a, _b: the inputs (None when absent); _many: an n-ary op's inputs (sum, linear), else None;
+    # _constant: a plain-number operand, else None; _backward_rule: None for a leaf; _walk: the
     # number of the last graph walk that visited the node (see _graph.py).
     __slots__ = ("data", "grad", "label", "op", "_backward_rule", "_a", "_b", "_many", "_constant", "_walk",
                  "__weakref__")
-    # Typed as always present, so that the rules read plainly (`out._a.grad`): a rule only ever
-    # runs on a node that has the inputs it reads.
+    # Typed as always present, so that rules read plainly (`out._a.grad`): a rule only runs on a
+    # node that has the inputs it reads.
     _backward_rule: Callable[[Value], None]
     _a: Value
     _b: Value
@@ -76,10 +73,8 @@ class Value(ValuePlumbing):
         """
         if type(data) is not float:
             data = to_float(data, "Value()")
-        if type(label) is not str:
-            raise TypeError(f"Value label must be a str, got {type(label).__name__} {label!r}")
-        if type(_op) is not str:
-            raise TypeError(f"Value _op must be a str naming the op, got {type(_op).__name__} {_op!r}")
+        if type(label) is not str or type(_op) is not str:
+            refuse_names(label, _op)
         self.data = data
         self.grad = 0.0
         self.label = label
@@ -90,10 +85,9 @@ class Value(ValuePlumbing):
             attach_children(self, _children, Value)
 
     # ------------------------------------------------------------------ arithmetic
-    # Each op computes its output and makes the node; the rule under it is its derivative.
-
-    # An operand that is a plain number (the 0.5 in `x * 0.5`) is not a node: it is kept in the
-    # node as `_constant`, and the op has a rule of its own that reads it there.
+    # Each op computes its output and makes the node; the rule under it is its derivative. A
+    # plain-number operand (the 0.5 in `x * 0.5`) is not a node: the node keeps it as
+    # `_constant`, and the op has a rule of its own that reads it there.
 
     def __add__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
@@ -160,11 +154,11 @@ class Value(ValuePlumbing):
     def __truediv__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
             if other.data == 0.0:
-                raise ZeroDivisionError(f"division by zero: {operand_text(self)} / {operand_text(other)}")
+                refuse_division_by_zero(self, other)
             return _node(self.data / other.data, "/", Value._div_backward, self, other)
         c = as_constant(other, "/")
         if c == 0.0:
-            raise ZeroDivisionError(f"division by zero: {operand_text(self)} / {operand_text(other)}")
+            refuse_division_by_zero(self, other)
         return _node(self.data / c, "/", Value._div_constant_backward, self, None, c)
 
     def _div_backward(out: Value) -> None:
@@ -180,7 +174,7 @@ class Value(ValuePlumbing):
     def __rtruediv__(self, other: float) -> Value:
         c = as_constant(other, "/")
         if self.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {operand_text(other)} / {operand_text(self)}")
+            refuse_division_by_zero(other, self)
         return _node(c / self.data, "/", Value._rdiv_constant_backward, self, None, c)
 
     def _rdiv_constant_backward(out: Value) -> None:
@@ -231,11 +225,7 @@ class Value(ValuePlumbing):
 
     def exp(self) -> Value:
         """e**self. Raises OverflowError when the result exceeds the float range (self > ~709.78)."""
-        try:
-            out_data = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp overflow: exp({self.data!r}) is larger than the largest float") from None
-        return _node(out_data, "exp", Value._exp_backward, self)
+        return _node(checked_exp(self.data), "exp", Value._exp_backward, self)
 
     def _exp_backward(out: Value) -> None:
         # d exp(z)/dz = exp(z), the output itself
@@ -243,10 +233,7 @@ class Value(ValuePlumbing):
 
     def log(self) -> Value:
         """Natural logarithm. Raises ValueError for self <= 0."""
-        a = self.data
-        if not a > 0.0 and a == a:  # NaN propagates like float; zero and negatives are errors
-            raise ValueError(f"log of a non-positive value: log({a!r}) is undefined (needs a value > 0)")
-        return _node(math.log(a) if a == a else a, "log", Value._log_backward, self)
+        return _node(checked_log(self.data), "log", Value._log_backward, self)
 
     def _log_backward(out: Value) -> None:
         # d log(z)/dz = 1/z
@@ -359,7 +346,7 @@ class Value(ValuePlumbing):
         total = terms[0].data
         for term in terms[1:]:
             total += term.data
-        return _node_of_many(total, "sum", Value._sum_backward, terms)
+        return _node(total, "sum", Value._sum_backward, None, many=terms)
 
     def _sum_backward(out: Value) -> None:
         # d(sum of x_i)/dx_i = 1
@@ -378,12 +365,11 @@ class Value(ValuePlumbing):
         ws, xs = _value_tuple(weights, "linear"), _value_tuple(inputs, "linear")
         if len(ws) != len(xs):
             raise ValueError(f"Value.linear needs as many inputs as weights: got {len(xs)} inputs for {len(ws)} weights")
-        if not isinstance(bias, Value):
-            bias = _as_value(bias, "linear")
+        bias, = _value_tuple((bias,), "linear")
         total = bias.data
         for w, x in zip(ws, xs):
             total += w.data * x.data
-        return _node_of_many(total, "linear", Value._linear_backward, (bias,) + ws + xs)
+        return _node(total, "linear", Value._linear_backward, None, many=(bias,) + ws + xs)
 
     def _linear_backward(out: Value) -> None:
         # d/db = 1, d/dw_i = x_i, d/dx_i = w_i
@@ -410,7 +396,6 @@ class Value(ValuePlumbing):
         if self._backward_rule is None:  # a leaf: d self/d self = 1, accumulated like any leaf gradient
             self.grad += 1.0
             return
-        # No pause of the cycle collector: the walk and the rules make no objects it tracks.
         order = post_order(self, interior_only=True)
         for node in order:
             node.grad = 0.0
@@ -422,11 +407,6 @@ class Value(ValuePlumbing):
     def detach(self) -> Value:
         """A new leaf holding the same data: what is computed from it is not traced back to self."""
         return _leaf(self.data)
-
-    def zero_grad(self) -> None:
-        """Set the gradient of every node in the graph below (and including) this one to 0.0."""
-        for node in topological_order(self):
-            node.grad = 0.0
 
 
 class Parameter(Value):
@@ -444,15 +424,15 @@ class Parameter(Value):
 _new_object = object.__new__
 
 
-def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Value | None,
-          b: Value | None = None, constant: float | None = None) -> Value:
+def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Value | None, b: Value | None = None,
+          constant: float | None = None, many: tuple[Value, ...] | None = None) -> Value:
     """Make the node of an op (or with no rule and no inputs, a leaf) without `Value.__init__`'s
     checks: `data` is already a float. `b` is a second Value input, `constant` a plain-number
-    operand kept in the node."""
+    operand kept in the node, `many` the inputs of an n-ary op (sum, linear)."""
     if type(data) is not float:  # an input whose .data is not a float: a Value assigned to it, an int, ...
         data = data_of_result(data, op)
     if threads_without_graph and not records_graph():  # inside no_grad() (the dict is empty nearly always): a leaf
-        backward = a = b = constant = None
+        backward = a = b = constant = many = None
     out = _new_object(Value)
     out.data = data
     out.grad = 0.0
@@ -461,28 +441,15 @@ def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Val
     out._backward_rule = backward  # type: ignore[assignment]
     out._a = a  # type: ignore[assignment]
     out._b = b  # type: ignore[assignment]
-    out._many = None  # type: ignore[assignment]
+    out._many = many  # type: ignore[assignment]
     out._constant = constant  # type: ignore[assignment]
     out._walk = 0
-    return out
-
-
-def _node_of_many(data: float, op: str, backward: Callable[[Value], None], inputs: tuple[Value, ...]) -> Value:
-    """Make the node of an n-ary op (sum, linear) over `inputs`."""
-    out = _node(data, op, backward, None)
-    if out._backward_rule is not None:  # None inside no_grad()
-        out._many = inputs
     return out
 
 
 def _leaf(data: float) -> Value:
     """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
     return _node(data, "", None, None)
-
-
-def _as_value(x: object, op: str) -> Value:
-    """Wrap a plain number operand of `op` in a leaf Value (a constant); pass Values through."""
-    return x if isinstance(x, Value) else _leaf(as_constant(x, op))
 
 
 _VALUE_TYPES = frozenset((Value, Parameter))
@@ -495,4 +462,4 @@ def _value_tuple(values: Iterable[Value | float], op: str) -> tuple[Value, ...]:
     operands = tuple(values)
     if set(map(type, operands)) <= _VALUE_TYPES:  # the common case, checked at C speed
         return operands  # type: ignore[return-value]
-    return tuple(_as_value(v, op) for v in operands)
+    return tuple(v if isinstance(v, Value) else _leaf(as_constant(v, op)) for v in operands)

@@ -68,7 +68,7 @@ def collapse_sums(order: list[Value], out: Value) -> tuple[list[Value], Value]:
                 else:
                     terms.append(engine._leaf(link._constant))
                     new_order.append(terms[-1])  # before its sum, which keeps the order topological
-            copy = engine._node_of_many(node.data, "sum", Value._sum_backward, tuple(terms))
+            copy = engine._node(node.data, "sum", Value._sum_backward, None, many=tuple(terms))
             copy.label = node.label
         else:
             copy = _with_inputs(node, [new[c] for c in node.inputs])
@@ -82,7 +82,7 @@ def _with_inputs(node: Value, inputs: list[Value]) -> Value:
     if all(a is b for a, b in zip(inputs, node.inputs)):
         return node
     if node._many is not None:
-        copy = engine._node_of_many(node.data, node.op, node._backward_rule, tuple(inputs))
+        copy = engine._node(node.data, node.op, node._backward_rule, None, many=tuple(inputs))
     else:
         copy = engine._node(node.data, node.op, node._backward_rule, inputs[0], inputs[1] if len(inputs) > 1 else None,
                             node._constant)

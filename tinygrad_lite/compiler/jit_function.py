@@ -254,7 +254,7 @@ def _node_of(value: float, sources: list[Value], grads: list[float]) -> Value:
     number) and whose local gradients are `grads`; a leaf when nothing leads back."""
     if not sources:
         return engine._leaf(value)
-    return engine._node_of_many(value, "jit", functools.partial(_pass_back, tuple(grads)), tuple(sources))
+    return engine._node(value, "jit", functools.partial(_pass_back, tuple(grads)), None, many=tuple(sources))
 
 
 # ---------------------------------------------------------------------- arguments
