@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -37,6 +38,16 @@ def test_a_box_separates_its_fields_with_a_rule():
     source = viz.draw_dot(y).source
     assert '<B>x</B></TD><TD SIDES="L" BORDER="1">data 0.5</TD><TD SIDES="L" BORDER="1">grad 0.7864<' in source
     assert '<TD>data 0.4621</TD><TD SIDES="L" BORDER="1">grad 1<' in source  # no empty name cell
+
+
+def test_the_svg_names_one_font_with_the_metrics_of_its_layout():
+    # With "Helvetica" Graphviz wrote font-family="Helvetica,sans-Serif", which librsvg drew in
+    # the generic sans-serif (DejaVu Sans, wider): numbers ran over into the next field of a box.
+    y = Value(0.5, label="x").tanh()
+    y.backward()
+    svg = viz.draw_dot(y).pipe(format="svg").decode()
+    families = set(re.findall(r'font-family="([^"]*)"', svg))
+    assert families == {"Arial"}
 
 
 def test_a_models_inputs_are_named_x0_x1():

@@ -40,11 +40,11 @@ __all__ = ["draw_dot", "render", "walkthrough", "find_renderer", "GraphDrawing",
 
 # One name, not a list: Graphviz lays text out with the metrics of the font it is given, and
 # graphviz-pure measures a comma-separated list as an unknown font (too narrow: text overran
-# its box when tried). Helvetica is one of PostScript's standard fonts, whose metrics every
-# Graphviz knows, and which every system maps to a font it has (fontconfig to Liberation Sans,
-# Nimbus Sans or Arimo; browsers to Arial; SVG output adds sans-serif). The thin rules between
-# a box's fields keep them apart even where a substitute is wider.
-FONTS = "Helvetica"
+# its box when tried). Arial: every Graphviz knows its metrics (Helvetica's), and every system
+# maps the name to a font with those metrics (fontconfig to Liberation Sans or Arimo). Not
+# Helvetica: Graphviz writes it into the SVG as "Helvetica,sans-Serif", and librsvg (as in
+# Debian 12) then draws the generic sans-serif, DejaVu Sans, which is wider than the boxes.
+FONTS = "Arial"
 
 MAX_NODES = 500
 """The default limit on boxes in one drawing: above it a layout takes minutes and teaches nothing."""
