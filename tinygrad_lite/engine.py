@@ -365,7 +365,8 @@ class Value(ValuePlumbing):
         ws, xs = _value_tuple(weights, "linear"), _value_tuple(inputs, "linear")
         if len(ws) != len(xs):
             raise ValueError(f"Value.linear needs as many inputs as weights: got {len(xs)} inputs for {len(ws)} weights")
-        bias, = _value_tuple((bias,), "linear")
+        if not isinstance(bias, Value):
+            bias = _leaf(as_constant(bias, "linear"))
         total = bias.data
         for w, x in zip(ws, xs):
             total += w.data * x.data
