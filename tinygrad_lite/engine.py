@@ -23,11 +23,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from ._checks import as_constant, data_of_result, refuse_division_by_zero, refuse_names, refuse_unordered, to_float
+from ._checks import as_constant, refuse_division_by_zero, refuse_names, to_float
 from ._collector import paused_gc
-from ._grad_mode import records_graph, threads_without_graph
+from ._grad_mode import records_graph
 from ._graph import post_order, topological_order
 from ._lecture import attach_children
+from ._nodes import node_maker, operand_tuple
 from ._numerics import checked_exp, checked_log, checked_pow, checked_pow_of_values, power_slope, sign, stable_sigmoid
 from ._value_plumbing import ValuePlumbing
 
@@ -340,7 +341,7 @@ class Value(ValuePlumbing):
 
         One n-ary node instead of a chain of n-1 additions: fewer objects and a shallow graph.
         """
-        terms = _value_tuple(values, "sum")
+        terms = operand_tuple(values, "sum", _VALUE_TYPES, _leaf)
         if not terms:
             raise ValueError("Value.sum needs at least one value, got an empty sequence")
         total = terms[0].data
@@ -362,7 +363,7 @@ class Value(ValuePlumbing):
         additions bit for bit. `inputs` may hold plain numbers (a data point). The node's
         `inputs` are (bias, w_0, ..., w_n-1, x_0, ..., x_n-1).
         """
-        ws, xs = _value_tuple(weights, "linear"), _value_tuple(inputs, "linear")
+        ws, xs = operand_tuple(weights, "linear", _VALUE_TYPES, _leaf), operand_tuple(inputs, "linear", _VALUE_TYPES, _leaf)
         if len(ws) != len(xs):
             raise ValueError(f"Value.linear needs as many inputs as weights: got {len(xs)} inputs for {len(ws)} weights")
         if not isinstance(bias, Value):
@@ -422,45 +423,12 @@ class Parameter(Value):
 
 # ---------------------------------------------------------------------- making nodes
 
-_new_object = object.__new__
-
-
-def _node(data: float, op: str, backward: Callable[[Value], None] | None, a: Value | None, b: Value | None = None,
-          constant: float | None = None, many: tuple[Value, ...] | None = None) -> Value:
-    """Make the node of an op (or with no rule and no inputs, a leaf) without `Value.__init__`'s
-    checks: `data` is already a float. `b` is a second Value input, `constant` a plain-number
-    operand kept in the node, `many` the inputs of an n-ary op (sum, linear)."""
-    if type(data) is not float:  # an input whose .data is not a float: a Value assigned to it, an int, ...
-        data = data_of_result(data, op)
-    if threads_without_graph and not records_graph():  # inside no_grad() (the dict is empty nearly always): a leaf
-        backward = a = b = constant = many = None
-    out = _new_object(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out.op = op
-    out._backward_rule = backward  # type: ignore[assignment]
-    out._a = a  # type: ignore[assignment]
-    out._b = b  # type: ignore[assignment]
-    out._many = many  # type: ignore[assignment]
-    out._constant = constant  # type: ignore[assignment]
-    out._walk = 0
-    return out
+# _node(data, op, rule, a, b=None, constant=None, many=None) makes an op's node without
+# Value.__init__'s checks, which an op's float output does not need (see _nodes.py).
+_node = node_maker(Value)
+_VALUE_TYPES = frozenset((Value, Parameter))
 
 
 def _leaf(data: float) -> Value:
     """Make a leaf (a constant operand) without `Value.__init__`'s checks: `data` is a float."""
     return _node(data, "", None, None)
-
-
-_VALUE_TYPES = frozenset((Value, Parameter))
-
-
-def _value_tuple(values: Iterable[Value | float], op: str) -> tuple[Value, ...]:
-    """The operands of an n-ary op as a tuple of Values, wrapping plain numbers as constants."""
-    if type(values) is not list and type(values) is not tuple:  # a dict or set would be read in no one's order
-        refuse_unordered(values, f"Value.{op}")
-    operands = tuple(values)
-    if set(map(type, operands)) <= _VALUE_TYPES:  # the common case, checked at C speed
-        return operands  # type: ignore[return-value]
-    return tuple(v if isinstance(v, Value) else _leaf(as_constant(v, op)) for v in operands)
