@@ -105,3 +105,21 @@ def test_old_import_paths_of_losses_optim_and_data_still_work():
 
     assert tinygrad_lite.losses is tinygrad_lite.nn.losses and tinygrad_lite.data is tinygrad_lite.nn.data
     assert SGD is tinygrad_lite.nn.optim.SGD
+
+
+def test_engine_py_starts_with_the_lesson():
+    # The lesson a learner opens: its docstring and imports, then `class Value`, nothing else
+    # first; and short enough to read in one sitting (machinery lives in the _*.py modules).
+    path = os.path.join(PACKAGE, "engine.py")
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    tree = ast.parse(source)
+    before = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Value":
+            break
+        before.append(node)
+    allowed = (ast.Import, ast.ImportFrom)
+    docstring_or_all = [n for n in before if not isinstance(n, allowed)]
+    assert [type(n).__name__ for n in docstring_or_all] == ["Expr", "Assign"]  # the docstring, __all__
+    assert source.count("\n") <= 450

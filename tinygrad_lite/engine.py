@@ -13,9 +13,10 @@ a closure per node instead, which captures its own node: a reference cycle that 
 collector must find. Here a graph is freed as soon as it is no longer used.
 
 Machinery lives elsewhere, one import each: checks (_checks.py), numerical helpers
-(_numerics.py), graph walks (_graph.py), the collector pause (_collector.py), the lecture's
-way of writing an op (_lecture.py), no_grad (_grad_mode.py), printing, micrograd's names and
-comparisons (_value_plumbing.py). The compilers and grad() read these same rules.
+(_numerics.py), making a node fast (_nodes.py), graph walks (_graph.py), the collector pause
+(_collector.py), the lecture's way of writing an op (_lecture.py), no_grad (_grad_mode.py),
+printing, micrograd's names and comparisons (_value_plumbing.py). The compilers and grad()
+read these same rules.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ from ._numerics import checked_exp, checked_log, checked_pow, checked_pow_of_val
 from ._value_plumbing import ValuePlumbing
 
 __all__ = ["Value", "Parameter", "topological_order", "paused_gc", "Number"]
-
-Number = int | float
 
 
 class Value(ValuePlumbing):
@@ -419,6 +418,9 @@ class Parameter(Value):
     """
 
     __slots__ = ()
+
+
+Number = int | float  # what Value() takes; it keeps a float
 
 
 # ---------------------------------------------------------------------- making nodes
