@@ -120,7 +120,7 @@ def measure(title: str, contenders: dict, rounds: int = 300, eager_every: int = 
     hand = statistics.median(times["numpy by hand"])
     for name, measured in times.items():
         median = statistics.median(measured)
-        print(f"  {name:15} {median * 1e6:10.1f} us a step   {median / hand:7.1f}x the hand-written step"
+        print(f"  {name:15} {median * 1e6:10.1f} us a step   {median / hand:7.2f}x the hand-written step"
               f"   ({len(measured)} steps timed)")
 
 

@@ -167,3 +167,25 @@ def test_every_rule_has_an_elementwise_numpy_form_from_the_same_source(rule):
         for point in range(points):
             scalar = symbolic.evaluate(contribution.term, {key: float(array[point]) for key, array in arrays.items()})
             assert math.isclose(float(np.broadcast_to(vectorised, (points,))[point]), scalar, rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("z", [-800.0, -30.0, -2.5, -1e-300, -0.0, 0.0, 1e-300, 0.5, 2.5, 30.0, 800.0,
+                               math.inf, -math.inf, math.nan])
+def test_the_array_forms_of_the_helpers_equal_the_helpers_to_the_bit(z):
+    # Run on floats (where() is a plain conditional then): the same formula as the helper, only
+    # written without a branch, so the same float, and NaN where the helper gives NaN.
+    from tinygrad_lite._numerics import sign, stable_sigmoid
+    from tinygrad_lite.compiler.branch_free import ARRAY_FORMS
+
+    for helper in (stable_sigmoid, sign):
+        got, expected = ARRAY_FORMS[helper](z), helper(z)
+        assert got == expected or (got != got and expected != expected), helper.__name__
+
+
+def test_a_numpy_call_repeated_inside_another_is_computed_once():
+    # The stable sigmoid's array form reads e^-|z| twice, once inside np.where: one line computes it
+    from tinygrad_lite.compiler.numpy_backend import _numpy_calls
+
+    source = "np.where(z >= 0.0, 1.0, np.exp(-np.fabs(z))) / (1.0 + np.exp(-np.fabs(z)))"
+    assert _numpy_calls(source) == ["np.where(z >= 0.0, 1.0, np.exp(-np.fabs(z)))", "np.exp(-np.fabs(z))",
+                                    "np.fabs(z)", "np.exp(-np.fabs(z))", "np.fabs(z)"]

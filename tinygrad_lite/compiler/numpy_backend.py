@@ -466,6 +466,12 @@ class _Writer:
         name = self.grad.get(key)
         if column is not None:
             j, shape = column
+            if name is None and shape[1] == 1:  # the block is this one column: no zeros to add it to
+                name = self.grad[key] = "g_" + base
+                self.backward.append(f"{name} = ({term})[:, None]")
+                if not term.isidentifier():  # a new array, not a view of another gradient's
+                    self.owned.add(name)
+                return
             if name is None:
                 name = self.grad[key] = "g_" + base
                 self.backward.append(f"{name} = np.zeros({shape})  # the gradient of a block, a column at a time")
@@ -624,8 +630,8 @@ class _Writer:
         The same calls on the same arrays: the same floats, and the same floating-point traps."""
         while True:
             counts: dict[str, int] = {}
-            for match in _NUMPY_CALL.finditer(source):
-                counts[match.group()] = counts.get(match.group(), 0) + 1
+            for call in _numpy_calls(source):
+                counts[call] = counts.get(call, 0) + 1
             repeated = [call for call, n in counts.items() if n > 1]
             if not repeated:
                 return source
@@ -798,9 +804,21 @@ class _Writer:
             self.annotate(start, "linear: d/db = g, summed over the points: the column sums of dZ")
 
 
-# A call of a numpy function whose arguments hold calls nested at most two deep (as the array
-# forms of the engine's helpers write them: np.exp(-np.fabs(z))).
-_NUMPY_CALL = re.compile(r"np\.\w+\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)")
+def _numpy_calls(source: str) -> list[str]:
+    """Every numpy call in `source`, nested ones too: `np.where(c, 1.0, np.exp(-np.fabs(z)))`
+    gives the where, the exp and the fabs."""
+    calls = []
+    for start in _NUMPY_CALL_START.finditer(source):
+        depth = 0
+        for end in range(start.end() - 1, len(source)):
+            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            if depth == 0:
+                calls.append(source[start.start():end + 1])
+                break
+    return calls
+
+
+_NUMPY_CALL_START = re.compile(r"np\.\w+\(")
 
 
 class NotFinite(ArithmeticError):
