@@ -69,3 +69,25 @@ def test_the_demo_writes_images_not_dot_files(tmp_path):
 
     written = write_pictures(train_moons(epochs=1, n=20, quiet=True), str(tmp_path))
     assert {os.path.splitext(p)[1] for p in written} <= {".svg", ".png"}
+
+
+def test_a_grouped_drawing_puts_the_models_inputs_in_one_table_in_order():
+    score = nn.MLP(3, [2, 1], seed=0)([0.8, -0.5, 0.1])
+    score.backward()
+    source = viz.draw_dot(score, group="neuron").source
+    table = source[source.index("inputs_table [label="):]
+    table = table[:table.index("\n")]
+    assert table.index("<B>x0</B>") < table.index("<B>x1</B>") < table.index("<B>x2</B>")
+
+
+def test_the_neurons_of_a_layer_are_drawn_top_to_bottom_in_order():
+    # Graphviz orders clusters to reduce crossings; with the inputs loose between them it put
+    # L0.N0 at the bottom of the demo's picture (L0.N1, L0.N2, L0.N0).
+    for hidden in (3, 5):
+        score = nn.MLP(2, [hidden, 1], activation="tanh", seed=1)([0.8, -0.5])
+        score.backward()
+        svg = viz.draw_dot(score, group="neuron", color_by="grad").pipe(format="svg").decode()
+        tops = {}
+        for match in re.finditer(r"<title>cluster_L0_2e_N(\d+)</title>\s*<path[^>]*d=\"([^\"]+)\"", svg):
+            tops[int(match.group(1))] = min(float(y) for y in re.findall(r"[-\d.]+,([-\d.]+)", match.group(2)))
+        assert sorted(tops, key=tops.__getitem__) == list(range(hidden))

@@ -299,6 +299,7 @@ def draw_dot(
     ids = _node_ids(order)
     clusters: dict[str, list[Value]] = {}  # collapsed groups and their nodes
     statements: list[tuple[str | None, str, dict[Any, Any]]] = []  # (cluster, node id, attributes)
+    loose_inputs: list[tuple[str, dict[Any, Any]]] = []  # a grouped drawing's inputs outside every group
     edges: set[tuple[str, str]] = set()
     edge_list: list[tuple[str, str]] = []
     blocks = _parameter_blocks(order, keys, ids) if not collapse else {}
@@ -332,7 +333,10 @@ def draw_dot(
             if key is not None and name.startswith(key + "."):
                 name = name[len(key) + 1:]
             attrs = {"label": _value_label(node, name, border, fill, grads_known), "shape": "plaintext"}
-            statements.append((key, ids[node], attrs))
+            if group is not None and key is None and kind == "input":
+                loose_inputs.append((ids[node], attrs))
+            else:
+                statements.append((key, ids[node], attrs))
         if node.inputs:
             if collapse and key is not None:
                 op_box = box_id(node)
@@ -349,13 +353,25 @@ def draw_dot(
                 add_edge(box_id(child), op_box)
 
     for block, params in block_rows.items():
-        fills = [_grad_fill(p.grad) if color_by == "grad" and grads_known else KIND_STYLE["parameter"][1] for p in params]
-        label = _parameter_table(params, keys[params[0]], fills, grads_known)
-        statements.append((keys[params[0]], block, {"label": label, "shape": "plaintext"}))
+        kind = "input" if block == INPUTS_TABLE else "parameter"
+        fills = [_grad_fill(p.grad) if color_by == "grad" and grads_known else KIND_STYLE[kind][1] for p in params]
+        label = _parameter_table(params, keys[params[0]], fills, grads_known, kind)
+        if block == INPUTS_TABLE:
+            loose_inputs.append((block, {"label": label, "shape": "plaintext"}))
+        else:
+            statements.append((keys[params[0]], block, {"label": label, "shape": "plaintext"}))
 
     by_cluster: dict[str | None, list[tuple[str, dict[Any, Any]]]] = {}
     for key, node_id, attrs in statements:
         by_cluster.setdefault(key, []).append((node_id, attrs))
+    # A grouped drawing's inputs in a cluster of their own, not drawn: Graphviz then orders the
+    # clusters as one unit each, and keeps the model's order (L0.N0, L0.N1, ...) far more often
+    # (every one-hidden-layer MLP tried; loose inputs between them let L0.N0 drift to the bottom).
+    if loose_inputs:
+        with dot.subgraph(name="cluster_inputs") as sub:
+            sub.attr(style="invis", label="")
+            for node_id, attrs in loose_inputs:
+                sub.node(node_id, **attrs)
     # clusters in the model's order (L0.N0, L0.N1, ..., L0.N10, L1.N0): Graphviz stacks them as it meets them
     for key, entries in sorted(by_cluster.items(), key=lambda item: _natural(item[0])):
         if key is None:
@@ -389,10 +405,12 @@ def _check_folder(path: str, who: str) -> None:
 
 def _parameter_blocks(order: list[Value], keys: dict[Value, str | None], ids: dict[Value, str]
                       ) -> dict[Value, tuple[str, int]]:
-    """Which parameters to draw as rows of one table, and where: a neuron's bias and weights,
-    in the order its op takes them (b, w0, w1, ...). Separate boxes would be ordered by the
-    layout engine, which shuffles them and crosses their edges; a table keeps the order."""
+    """Which leaves to draw as rows of one table, and where: a neuron's bias and weights, in
+    the order its op takes them (b, w0, w1, ...), and in a grouped drawing the model's inputs
+    (x0, x1, ...), in the order of first use. Separate boxes would be ordered by the layout
+    engine, which shuffles them and crosses their edges; a table keeps the order."""
     blocks: dict[Value, tuple[str, int]] = {}
+    inputs: dict[Value, None] = {}  # the grouped nodes' inputs outside every group, in order
     for node in order:
         key = keys[node]
         if key is None or not node.inputs:
@@ -401,11 +419,21 @@ def _parameter_blocks(order: list[Value], keys: dict[Value, str | None], ids: di
         if len(params) > 1:
             for row, param in enumerate(params):
                 blocks[param] = (ids[node] + "_params", row)
+        inputs.update((c, None) for c in node.inputs if keys[c] is None and not c.inputs and not isinstance(c, Parameter))
+    if len(inputs) > 1:
+        for row, leaf in enumerate(inputs):
+            blocks[leaf] = (INPUTS_TABLE, row)
     return blocks
 
 
-def _parameter_table(params: list[Value], key: str | None, fills: list[str], grads_known: bool) -> str:
-    """One table, a row per parameter (name | data | grad), each row a port its edge leaves from."""
+INPUTS_TABLE = "inputs_table"
+"""The node id of a grouped drawing's table of inputs."""
+
+
+def _parameter_table(params: list[Value], key: str | None, fills: list[str], grads_known: bool,
+                     kind: str = "parameter") -> str:
+    """One table, a row per leaf (name | data | grad), each row a port its edge leaves from;
+    bordered as `kind` ("parameter", or "input" for a model's inputs)."""
     rows = []
     for row, (param, fill) in enumerate(zip(params, fills)):
         name = param.label[len(key) + 1:] if key and param.label.startswith(key + ".") else param.label
@@ -415,7 +443,7 @@ def _parameter_table(params: list[Value], key: str | None, fills: list[str], gra
             f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT">data {_fmt(param.data)}</TD>'
             f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT" PORT="p{row}">{grad}</TD></TR>'
         )
-    border = KIND_STYLE["parameter"][0]
+    border = KIND_STYLE[kind][0]
     return (f'<<TABLE BORDER="2" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="{border}">'
             f"{''.join(rows)}</TABLE>>")
 
