@@ -468,7 +468,7 @@ class _Writer:
             j, shape = column
             if name is None and shape[1] == 1:  # the block is this one column: no zeros to add it to
                 name = self.grad[key] = "g_" + base
-                self.backward.append(f"{name} = ({term})[:, None]")
+                self.backward.append(f"{name} = {term}[:, None]" if term.isidentifier() else f"{name} = ({term})[:, None]")
                 if not term.isidentifier():  # a new array, not a view of another gradient's
                     self.owned.add(name)
                 return
@@ -521,6 +521,12 @@ class _Writer:
             if "  # " not in self.backward[i]:
                 self.backward[i] += f"  # {comment}"
                 return
+
+    def ones(self, size: int) -> str:
+        """The name of a constant vector of `size` ones (made once per size)."""
+        name = f"_ones{size}"  # _ones400: 400 ones
+        self.gen.namespace.setdefault(name, self.gen.np.ones(size))
+        return name
 
     def scatter(self, target: str, index: Any, term: str) -> None:
         """target[index] += term; with repeated indices each one added (np.add.at)."""
@@ -792,7 +798,9 @@ class _Writer:
             self.annotate(start, "linear: d/dw_i = g * x_i, summed over the points: dW = dZ^T X")
         if any(b in gen.needs_grad for lin in linears for b in lin.bias):
             start = len(self.backward)
-            db = f"{g}.sum(axis=0)"
+            # the column sums as a product with a vector of ones: several times faster than
+            # .sum(axis=0), which runs along the short rows of a (points, neurons) array
+            db = f"{self.ones(batch.size)} @ {g}"
             if all(len(lin.bias) == 1 and lin.bias[0] in gen.param_index for lin in linears):
                 self.scatter("GP", gen.np.array([gen.param_index[lin.bias[0]] for lin in linears]), db)
             else:
