@@ -286,7 +286,7 @@ def test_a_read_only_walk_in_another_thread_does_not_disturb_backward():
     model = nn.MLP(3, [8, 8, 1], seed=0)
     points = [[0.1 * i, -0.2 * i, 0.3] for i in range(20)]
     loss = Value.sum([model(x) ** 2 for x in points])
-    assert topological_order(loss) == post_order(loss, interior_only=False)  # the same order, without marks
+    assert topological_order(loss) == post_order(loss, interior_only=False)  # the same order, without writing
     model.zero_grad()
     loss.backward()
     expected = [p.grad for p in model.parameters()]

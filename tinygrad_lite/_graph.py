@@ -51,7 +51,9 @@ def topological_order(root: Value) -> list[Value]:
 
 
 def post_order(root: Value, interior_only: bool) -> list[Value]:
-    """Depth-first post-order with an explicit stack: each node after all of its inputs.
+    """Depth-first post-order with an explicit stack: each node after all of its inputs, and
+    each node's .grad reset to 0.0: the walk of backward(), which starts every node's gradient
+    from 0 (resetting here saves a second pass over the nodes).
 
     A node is pushed, then a marker (None), then its unvisited inputs; when the marker comes
     back off the stack, all of the node's inputs are done and the node is appended. With
@@ -74,6 +76,7 @@ def post_order(root: Value, interior_only: bool) -> list[Value]:
         if node._walk == walk:
             continue
         node._walk = walk
+        node.grad = 0.0
         push(node)
         push(None)
         # Inputs are pushed last to first, so that they are visited in order.

@@ -397,9 +397,8 @@ class Value(ValuePlumbing):
         if self._backward_rule is None:  # a leaf: d self/d self = 1, accumulated like any leaf gradient
             self.grad += 1.0
             return
+        # every interior node, each after its inputs, its gradient reset to 0 (_graph.py)
         order = post_order(self, interior_only=True)
-        for node in order:
-            node.grad = 0.0
         self.grad = 1.0
         for node in reversed(order):
             if node.grad:  # a gradient of exactly 0 has nothing to pass back
