@@ -580,7 +580,8 @@ class _Writer:
         if rule is Value._sum_backward:  # the sum of a batch adds its array up
             batched = self._batched_terms(node)
             terms = [self.scalar(t) for t in node.inputs if t not in batched]
-            terms += [f"np.sum({self.group_ref(batch.groups[-1])})" for batch in self._batches_under(node)]
+            # the array's own .sum(): the same pairwise sum as np.sum, without its dispatch (half the time)
+            terms += [f"{self.group_ref(batch.groups[-1])}.sum()" for batch in self._batches_under(node)]
             self.forward += sum_lines(name, terms, f"sum of {len(node.inputs)} terms")
             return
         args = [self.scalar(c) for c in node.inputs]
