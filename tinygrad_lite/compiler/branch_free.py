@@ -71,8 +71,8 @@ def _checked_pow_of_values_for_arrays(a: float, b: float) -> float:
 
 def _stable_sigmoid_for_arrays(z: float) -> float:
     # e^-|z| never overflows; it is e^-z for z >= 0 and e^z below, so that this is 1/(1 + e^-z)
-    # for z >= 0 and e^z/(1 + e^z) below, as the helper computes them, to the bit; one division
-    # where two divisions and a where of their results did the same
+    # for z >= 0 and e^z/(1 + e^z) below, as the helper computes them, to the bit (one division:
+    # a where between two quotients would compute both over the whole array)
     e = math.exp(-math.fabs(z))
     return where(z >= 0.0, 1.0, e) / (1.0 + e)
 

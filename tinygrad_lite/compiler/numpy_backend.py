@@ -820,7 +820,7 @@ def _numpy_calls(source: str) -> list[str]:
     for start in _NUMPY_CALL_START.finditer(source):
         depth = 0
         for end in range(start.end() - 1, len(source)):
-            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            depth += _PAREN_DEPTH.get(source[end], 0)
             if depth == 0:
                 calls.append(source[start.start():end + 1])
                 break
@@ -828,6 +828,7 @@ def _numpy_calls(source: str) -> list[str]:
 
 
 _NUMPY_CALL_START = re.compile(r"np\.\w+\(")
+_PAREN_DEPTH = {"(": 1, ")": -1}
 
 
 class NotFinite(ArithmeticError):
