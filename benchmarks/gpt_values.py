@@ -15,7 +15,9 @@ heads, context 16, 27 characters), written once over a Value class and run with 
 Each training step (forward, backward, Adam) is timed for both in turn, step after step, from
 the same initial weights; the table shows medians of forward, backward and the whole step,
 the nodes a step builds, and the losses of both runs (they must agree to the last bit: the
-same arithmetic in the same order).
+same arithmetic in the same order). After the timed steps, one untimed step of each runs under
+tracemalloc (its peak memory, graph and all), and both models sample names from the same
+random draws: the text must be the same.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from typing import Any
 
 from tinygrad_lite import Value, topological_order
@@ -185,6 +188,25 @@ class GPT:
             losses.append(-probs[tokens[pos + 1]].log())
         return (1 / n) * sum(losses)
 
+    def sample(self, seed: int, names: int = 5, temperature: float = 0.5) -> list[str]:
+        """Names generated one character at a time from the model's probabilities (their .data),
+        each drawn with the same random numbers whatever the Value class."""
+        rng = random.Random(seed)
+        out = []
+        for _ in range(names):
+            keys: list[Any] = []
+            values: list[Any] = []
+            token, text = BOS, ""
+            for pos in range(CONTEXT):
+                logits = self.position(token, pos, keys, values)
+                probs = [p.data for p in self.softmax([v * (1 / temperature) for v in logits])]
+                token = rng.choices(range(VOCAB), weights=probs)[0]
+                if token == BOS:
+                    break
+                text += CHARS[token]
+            out.append(text)
+        return out
+
     def update(self, lr: float = 0.01, beta1: float = 0.85, beta2: float = 0.99, eps: float = 1e-8) -> None:
         self.steps += 1
         for i, p in enumerate(self.params):
@@ -230,10 +252,28 @@ def main() -> None:
         plain = statistics.median(times[("plain", part)])
         ours = statistics.median(times[("tinygrad_lite", part)])
         print(f"{part:9} {plain * 1e3:10.1f} {ours * 1e3:17.1f} {plain / ours:9.2f}x")
+    peaks = {which: peak_bytes_of_a_step(model, documents[0]) for which, model in models.items()}
+    print(f"{'peak MB':9} {peaks['plain'] / 1e6:10.1f} {peaks['tinygrad_lite'] / 1e6:17.1f} "
+          f"{peaks['plain'] / peaks['tinygrad_lite']:9.2f}x   (one untimed step under tracemalloc, graph and all)")
     first_same = losses["plain"][0] == losses["tinygrad_lite"][0]
     drift = max(abs(a - b) / abs(b) for a, b in zip(losses["tinygrad_lite"], losses["plain"]))
     print(f"first loss bit-identical: {first_same}; losses over {args.steps} steps agree to {drift:.1e} relative "
           "(the backward rules round differently in the last bit, e.g. d(a/b)/db as -(a/b)/b)")
+    texts = {which: model.sample(seed=1) for which, model in models.items()}
+    print(f"sampled names, the same from both: {texts['plain'] == texts['tinygrad_lite']}: "
+          f"{' '.join(texts['tinygrad_lite'])}")
+
+
+def peak_bytes_of_a_step(model: GPT, name: str) -> int:
+    """Peak memory of one training step (forward, backward, update), measured by tracemalloc."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        model.loss(name).backward()
+        model.update()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 if __name__ == "__main__":
