@@ -10,7 +10,9 @@ heads, context 16, 27 characters), written once over a Value class and run with 
 
 - "plain": the design such scripts ship with, a class with __slots__ that stores each node's
   local derivatives as a tuple when the op runs and backpropagates over a topological sort;
-- "tinygrad_lite": our Value, swapped in for it, nothing else changed.
+- "tinygrad_lite": our Value, swapped in for it, nothing else changed;
+- "tinygrad_lite, Value.dot": the same, with each sum of products (`sum(w * x for ...)`) written
+  as `Value.dot(ws, xs)`, one node each: the same floats, bit for bit.
 
 Each training step (forward, backward, Adam) is timed for both in turn, step after step, from
 the same initial weights; the table shows medians of forward, backward and the whole step,
@@ -143,8 +145,11 @@ class GPT:
         self.steps = 0
 
     @staticmethod
-    def linear(x: list[Any], w: list[list[Any]]) -> list[Any]:
-        return [sum(wi * xi for wi, xi in zip(row, x)) for row in w]
+    def dot(ws: list[Any], xs: list[Any]) -> Any:
+        return sum(w * x for w, x in zip(ws, xs))
+
+    def linear(self, x: list[Any], w: list[list[Any]]) -> list[Any]:
+        return [self.dot(row, x) for row in w]
 
     @staticmethod
     def softmax(logits: list[Any]) -> list[Any]:
@@ -153,9 +158,8 @@ class GPT:
         total = sum(exps)
         return [e / total for e in exps]
 
-    @staticmethod
-    def rmsnorm(x: list[Any]) -> list[Any]:
-        scale = (sum(xi * xi for xi in x) / len(x) + 1e-5) ** -0.5
+    def rmsnorm(self, x: list[Any]) -> list[Any]:
+        scale = (self.dot(x, x) / len(x) + 1e-5) ** -0.5
         return [xi * scale for xi in x]
 
     def position(self, token: int, pos: int, keys: list[Any], values: list[Any]) -> list[Any]:
@@ -169,9 +173,9 @@ class GPT:
         attended: list[Any] = []
         for h in range(HEADS):
             lo = h * size
-            scores = [sum(q[lo + j] * kt[lo + j] for j in range(size)) / size ** 0.5 for kt in keys]
+            scores = [self.dot(q[lo:lo + size], kt[lo:lo + size]) / size ** 0.5 for kt in keys]
             weights = self.softmax(scores)
-            attended += [sum(w * vt[lo + j] for w, vt in zip(weights, values)) for j in range(size)]
+            attended += [self.dot(weights, [vt[lo + j] for vt in values]) for j in range(size)]
         x = [a + b for a, b in zip(x, self.linear(attended, s["wo"]))]
         hidden = [h.relu() for h in self.linear(self.rmsnorm(x), s["fc1"])]
         x = [a + b for a, b in zip(x, self.linear(hidden, s["fc2"]))]
@@ -218,18 +222,26 @@ class GPT:
             p.grad = 0.0
 
 
+class GPTWithDot(GPT):
+    """The same model with each sum of products as one `Value.dot` node."""
+
+    @staticmethod
+    def dot(ws: list[Any], xs: list[Any]) -> Any:
+        return Value.dot(ws, xs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=12)
     args = parser.parse_args()
-    models = {"plain": GPT(PlainValue), "tinygrad_lite": GPT(Value)}
+    models = {"plain": GPT(PlainValue), "tinygrad_lite": GPT(Value), "tinygrad_lite, Value.dot": GPTWithDot(Value)}
     documents = random.Random(0).sample(NAMES, len(NAMES))
     times: dict[tuple[str, str], list[float]] = {}
     losses: dict[str, list[float]] = {name: [] for name in models}
-    nodes = 0
+    nodes: dict[str, int] = {}
     for step in range(args.steps):
         name = documents[step % len(documents)]
-        for which in (("plain", "tinygrad_lite") if step % 2 else ("tinygrad_lite", "plain")):
+        for which in (list(models) if step % 2 else list(reversed(models))):
             model = models[which]
             gc.collect()
             start = time.perf_counter()
@@ -239,29 +251,36 @@ def main() -> None:
             end = time.perf_counter()
             model.update()
             done = time.perf_counter()
-            if which == "tinygrad_lite" and step == 0:
-                nodes = len(topological_order(loss))
+            if which != "plain" and step == 0:
+                nodes[which] = len(topological_order(loss))
             losses[which].append(loss.data)
             del loss
             for part, seconds in (("forward", middle - start), ("backward", end - middle), ("step", done - start)):
                 times.setdefault((which, part), []).append(seconds)
-    print(f"Python {sys.version.split()[0]}; tiny GPT, {len(models['plain'].params)} parameters, "
-          f"{nodes} nodes in the first step's graph, {args.steps} steps")
-    print(f"{'part':9} {'plain ms':>10} {'tinygrad_lite ms':>17} {'speed-up':>9}")
+    print(f"Python {sys.version.split()[0]}; tiny GPT, {len(models['plain'].params)} parameters, {args.steps} steps; "
+          "nodes in the first step's graph: " + ", ".join(f"{n} ({which})" for which, n in nodes.items()))
+    ours = [which for which in models if which != "plain"]
+    print(f"{'':9} {'plain':>10} " + " ".join(f"{which:>26}" for which in ours))
     for part in ("forward", "backward", "step"):
         plain = statistics.median(times[("plain", part)])
-        ours = statistics.median(times[("tinygrad_lite", part)])
-        print(f"{part:9} {plain * 1e3:10.1f} {ours * 1e3:17.1f} {plain / ours:9.2f}x")
+        cells = []
+        for which in ours:
+            median = statistics.median(times[(which, part)])
+            cells.append(f"{median * 1e3:9.1f} ms ({plain / median:5.2f}x)".rjust(26))
+        print(f"{part:9} {plain * 1e3:7.1f} ms " + " ".join(cells))
     peaks = {which: peak_bytes_of_a_step(model, documents[0]) for which, model in models.items()}
-    print(f"{'peak MB':9} {peaks['plain'] / 1e6:10.1f} {peaks['tinygrad_lite'] / 1e6:17.1f} "
-          f"{peaks['plain'] / peaks['tinygrad_lite']:9.2f}x   (one untimed step under tracemalloc, graph and all)")
-    first_same = losses["plain"][0] == losses["tinygrad_lite"][0]
-    drift = max(abs(a - b) / abs(b) for a, b in zip(losses["tinygrad_lite"], losses["plain"]))
-    print(f"first loss bit-identical: {first_same}; losses over {args.steps} steps agree to {drift:.1e} relative "
-          "(the backward rules round differently in the last bit, e.g. d(a/b)/db as -(a/b)/b)")
+    print(f"{'peak':9} {peaks['plain'] / 1e6:7.1f} MB " + " ".join(
+        f"{peaks[which] / 1e6:9.1f} MB ({peaks['plain'] / peaks[which]:5.2f}x)".rjust(26) for which in ours)
+        + "   (one untimed step under tracemalloc, graph and all)")
+    for which in ours:
+        first_same = losses["plain"][0] == losses[which][0]
+        drift = max(abs(a - b) / abs(b) for a, b in zip(losses[which], losses["plain"]))
+        print(f"{which}: first loss bit-identical to plain: {first_same}; losses over {args.steps} steps agree to "
+              f"{drift:.1e} relative")
+    print("(later losses may differ in the last bit: the rules round differently, e.g. d(a/b)/db as -(a/b)/b)")
     texts = {which: model.sample(seed=1) for which, model in models.items()}
-    print(f"sampled names, the same from both: {texts['plain'] == texts['tinygrad_lite']}: "
-          f"{' '.join(texts['tinygrad_lite'])}")
+    same = all(texts[which] == texts["plain"] for which in ours)
+    print(f"sampled names, the same from all: {same}: {' '.join(texts['plain'])}")
 
 
 def peak_bytes_of_a_step(model: GPT, name: str) -> int:

@@ -167,3 +167,54 @@ def test_op_names_and_inputs_in_order():
     assert c.op == "-" and c.inputs == (a, b)
     assert a.op == "" and a.inputs == ()
     assert (a * b).tanh().op == "tanh"
+
+
+# ---------------------------------------------------------------- Value.dot
+
+
+def test_dot_is_the_built_in_sum_of_products_to_the_bit():
+    # The same floats forward (0.0 + p0 + p1 ... as sum() starts from 0, so -0.0 products give
+    # 0.0 as there) and the same gradients, from one node instead of 2n
+    import random
+
+    rng = random.Random(0)
+    for _ in range(500):
+        n = rng.randint(1, 12)
+        ws = [Value(rng.choice([rng.uniform(-3, 3), -0.0, 0.0, 1e-310])) for _ in range(n)]
+        xs = [Value(rng.uniform(-3, 3)) for _ in range(n)]
+        by_sum = sum(w * x for w, x in zip(ws, xs))
+        (by_sum * 1.7).backward()
+        expected = [v.grad for v in ws + xs]
+        for v in ws + xs:
+            v.grad = 0.0
+        by_dot = Value.dot(ws, xs)
+        (by_dot * 1.7).backward()
+        assert by_dot.data == by_sum.data and math.copysign(1.0, by_dot.data) == math.copysign(1.0, by_sum.data)
+        assert [v.grad for v in ws + xs] == expected
+
+
+def test_dot_takes_numbers_and_names_a_length_mismatch():
+    w = Value(2.0)
+    out = Value.dot([w, 3.0], [0.5, w])
+    assert out.data == 2.0 * 0.5 + 3.0 * 2.0
+    out.backward()
+    assert w.grad == 0.5 + 3.0
+    with pytest.raises(ValueError, match="as many inputs as weights: got 1 inputs for 2 weights"):
+        Value.dot([w, w], [w])
+    with pytest.raises(TypeError, match="expects a list or tuple"):
+        Value.dot({w}, [w])
+
+
+def test_dot_compiles_without_a_warning_and_equals_eager():
+    import warnings
+
+    import tinygrad_lite as tl
+    from tinygrad_lite import Parameter
+
+    ws = [Parameter(0.3 * i - 0.5, label=f"w{i}") for i in range(3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = tl.compile(lambda v: Value.dot(ws, v).tanh(), [0.1, 0.2, 0.3], backend="python")
+    value, grads = compiled([0.1, 0.2, 0.3])
+    eager = Value.dot(ws, [Value(0.1), Value(0.2), Value(0.3)]).tanh()
+    assert value == eager.data

@@ -355,7 +355,7 @@ class Value(ValuePlumbing):
             term.grad += g
 
     @staticmethod
-    def linear(weights: Sequence[Value], inputs: Sequence[Value | float], bias: Value) -> Value:
+    def linear(weights: Sequence[Value | float], inputs: Sequence[Value | float], bias: Value | float) -> Value:
         """bias + w_0*x_0 + w_1*x_1 + ... as ONE node: a neuron's pre-activation.
 
         The terms are added in the order written, so the result equals the chain of binary
@@ -380,6 +380,13 @@ class Value(ValuePlumbing):
         for w, x in zip(inputs[1:n + 1], inputs[n + 1:]):
             w.grad += g * x.data
             x.grad += g * w.data
+
+    @staticmethod
+    def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float]) -> Value:
+        """w_0*x_0 + w_1*x_1 + ... as ONE node, the same float as `sum(w * x for w, x in
+        zip(weights, inputs))`, without its n products and n-1 running sums: a `linear` node
+        whose bias is a constant 0 (drawn, compiled and differentiated as one)."""
+        return Value.linear(weights, inputs, 0.0)
 
     # ------------------------------------------------------------------ backpropagation
 
