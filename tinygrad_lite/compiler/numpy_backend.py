@@ -468,8 +468,10 @@ class _Writer:
             j, shape = column
             if name is None and shape[1] == 1:  # the block is this one column: no zeros to add it to
                 name = self.grad[key] = "g_" + base
-                self.backward.append(f"{name} = {term}[:, None]" if term.isidentifier() else f"{name} = ({term})[:, None]")
-                if not term.isidentifier():  # a new array, not a view of another gradient's
+                if term.isidentifier():  # another gradient's array: a view of it, copied before any change
+                    self.backward.append(f"{name} = {term}[:, None]")
+                else:  # a new array
+                    self.backward.append(f"{name} = ({term})[:, None]")
                     self.owned.add(name)
                 return
             if name is None:
@@ -525,7 +527,8 @@ class _Writer:
     def ones(self, size: int) -> str:
         """The name of a constant vector of `size` ones (made once per size)."""
         name = f"_ones{size}"  # _ones400: 400 ones
-        self.gen.namespace.setdefault(name, self.gen.np.ones(size))
+        if name not in self.gen.namespace:
+            self.gen.namespace[name] = self.gen.np.ones(size)
         return name
 
     def scatter(self, target: str, index: Any, term: str) -> None:
