@@ -6,16 +6,25 @@ Two networks from the deeplearning.ai exercises (see examples/course_*.py): the 
 (400 points, 2-4-1, tanh then sigmoid, cross-entropy, learning rate 1.2) and the initialization
 exercise's (300 points, 2-10-5-1, relu, relu, sigmoid, learning rate 0.01). Each step is
 forward, backward and the update, timed three ways in turn, round after round, on the same
-machine load:
+machine load, as a training loop runs them: steps back to back, a block of them at a time, the
+cache warm (a collection before every step would evict it and time something no loop does):
 - numpy by hand, as the course writes it (`Z1 = W1 @ X + b1`, ..., `dZ1 = W2.T @ dZ2 * (1 - A1**2)`);
 - the Value code of the examples under `@tl.jit`, the examples' own loop unchanged (zero grads,
   backward, `p.data -= lr * p.grad`: examples/example_helpers.py);
 - the same Value code eager, a few rounds only (it takes tens of milliseconds).
 The table shows medians and the ratio to the hand-written step.
+
+    python benchmarks/course_numpy.py --parts    # where tl.jit's step goes
+
+`--parts` times pieces of the jit step in the same way instead of eager: the compiled code
+alone, the call (which also checks that the arguments are those of the last call and builds
+the result node), the call with backward(), and the whole step with the loop's own zeroing
+and update.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import statistics
@@ -73,37 +82,49 @@ def hand_initialization_step(X: np.ndarray, Y: np.ndarray, p: dict[str, np.ndarr
     return cost
 
 
-def contenders(net, eager_net, data, hand_step, lr):
+def contenders(net, eager_net, data, hand_step, lr, parts=False):
     """The three ways to take a step of `net` (the jitted one) and `eager_net` (the same weights),
-    with the hand-written numpy step on copies of the weights as arrays."""
+    with the hand-written numpy step on copies of the weights as arrays; with `parts`, pieces
+    of the jit step instead of the eager one."""
     X, Y = data
     hand = {}
     for k, (W, b) in enumerate(net.weight_rows(), start=1):
         hand[f"W{k}"], hand[f"b{k}"] = np.array(W), np.array(b).reshape(-1, 1)
     Xa, Ya = np.array(X).T, np.array([Y], dtype=float)
-    return {
-        "numpy by hand": lambda: hand_step(Xa, Ya, hand),
-        "tl.jit": descent_step(tl.jit(net.cost), (X, Y), net.parameters(), lr),
-        "eager Values": descent_step(eager_net.cost, (X, Y), eager_net.parameters(), lr),
-    }
+    cost = tl.jit(net.cost)
+    steps = {"numpy by hand": lambda: hand_step(Xa, Ya, hand),
+             "tl.jit": descent_step(cost, (X, Y), net.parameters(), lr)}
+    if not parts:
+        steps["eager Values"] = descent_step(eager_net.cost, (X, Y), eager_net.parameters(), lr)
+        return steps
+
+    def code_alone():  # what the call runs once it knows the arguments: the parameters read, the compiled code
+        compiled = cost._last_compiled
+        compiled.run(cost._last_inputs)
+
+    def call_and_backward():
+        cost(X, Y).backward()
+
+    steps.update({"compiled code": code_alone, "call": lambda: cost(X, Y), "call+backward": call_and_backward})
+    return steps
 
 
-def planar_contenders():
+def planar_contenders(parts=False):
     import course_planar as planar
 
     return "planar 2-4-1, 400 points", contenders(planar.Network(), planar.Network(), planar.flower(),
-                                                  hand_planar_step, 1.2)
+                                                  hand_planar_step, 1.2, parts)
 
 
-def initialization_contenders():
+def initialization_contenders(parts=False):
     import course_initialization as course
 
     X, Y, _, _ = course.circles()
     return "initialization 2-10-5-1, 300 points", contenders(course.Network("he"), course.Network("he"), (X, Y),
-                                                             hand_initialization_step, 0.01)
+                                                             hand_initialization_step, 0.01, parts)
 
 
-def measure(title: str, contenders: dict, rounds: int = 300, eager_every: int = 30) -> None:
+def measure(title: str, contenders: dict, rounds: int = 200, block: int = 10, eager_every: int = 40) -> None:
     first = time.perf_counter()
     contenders["tl.jit"]()  # the first call traces and compiles
     print(f"\n{title}: tl.jit's first call (trace, generate, compile) {time.perf_counter() - first:.2f} s")
@@ -111,28 +132,38 @@ def measure(title: str, contenders: dict, rounds: int = 300, eager_every: int = 
     for r in range(rounds):
         names = list(contenders) if r % 2 else list(reversed(contenders))
         for name in names:
-            if name == "eager Values" and r % eager_every:
+            step = contenders[name]
+            if name == "eager Values":  # one step now and then, after a collection (it makes tens of thousands of nodes)
+                if r % eager_every == 0:
+                    gc.collect()
+                    start = time.perf_counter()
+                    step()
+                    times[name].append(time.perf_counter() - start)
                 continue
-            gc.collect()
             start = time.perf_counter()
-            contenders[name]()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(block):
+                step()
+            times[name].append((time.perf_counter() - start) / block)
     hand = statistics.median(times["numpy by hand"])
     for name, measured in times.items():
         median = statistics.median(measured)
+        steps = len(measured) * (1 if name == "eager Values" else block)
         print(f"  {name:15} {median * 1e6:10.1f} us a step   {median / hand:7.2f}x the hand-written step"
-              f"   ({len(measured)} steps timed)")
+              f"   ({steps} steps timed)")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", action="store_true", help="time pieces of the jit step instead of eager")
+    args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}")
-    measure(*planar_contenders())
+    measure(*planar_contenders(args.parts))
     try:
         import sklearn  # noqa: F401
     except ImportError:
         print("\n(scikit-learn is not installed: the initialization network is skipped)")
         return
-    measure(*initialization_contenders())
+    measure(*initialization_contenders(args.parts))
 
 
 if __name__ == "__main__":
