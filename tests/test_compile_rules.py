@@ -189,3 +189,24 @@ def test_a_numpy_call_repeated_inside_another_is_computed_once():
     source = "np.where(z >= 0.0, 1.0, np.exp(-np.fabs(z))) / (1.0 + np.exp(-np.fabs(z)))"
     assert _numpy_calls(source) == ["np.where(z >= 0.0, 1.0, np.exp(-np.fabs(z)))", "np.exp(-np.fabs(z))",
                                     "np.fabs(z)", "np.exp(-np.fabs(z))", "np.fabs(z)"]
+
+
+def test_relu_printed_for_arrays_is_the_engines_relu_to_the_bit_and_sign():
+    # numpy prints relu's where(z <= 0, 0, z) as maximum(z, 0.0) + 0.0, one pass instead of two;
+    # maximum may keep -0.0 (which one it returns for equal zeros depends on the SIMD path), and
+    # the + 0.0 must make it the engine's 0.0. Long arrays take the vector loops, short the scalar.
+    np = pytest.importorskip("numpy")
+    from tinygrad_lite.compiler.forms import FORWARD_FORMS
+
+    code = symbolic.to_numpy(FORWARD_FORMS[Value._relu_backward]([symbolic.name("z")], symbolic.Expr("const", 0.0)))
+    assert code == "np.maximum(z, 0.0) + 0.0"
+    special = [-0.0, 0.0, -1e-300, 1e-300, -2.5, 2.5, math.inf, -math.inf, math.nan]
+    for size in (1, 7, 64, 1001):
+        z = np.array((special * (size // len(special) + 1))[:size])
+        got = eval(code, {"np": np, "z": z})  # our own generated expression
+        for x, y in zip(z.tolist(), got.tolist()):
+            expected = Value(x).relu().data
+            assert (y == expected and math.copysign(1.0, y) == math.copysign(1.0, expected)) or (y != y and expected != expected)
+    # relu's backward where (its gradient, not its input, in the else branch) stays a where
+    g = symbolic.to_numpy(symbolic.where(symbolic.name("a") <= 0.0, 0.0, symbolic.name("g")))
+    assert g.startswith("np.where(")

@@ -39,7 +39,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .._checks import refuse_unordered, to_float
 from .._grad_mode import records_graph
@@ -268,16 +268,26 @@ def compile(
         order = topological_order(out)
         param_list = _parameters(order, params)
         _warn_of_frozen_leaves(order, set(leaves) | set(param_list))
-        function, source, used, description = generate_function(backend, order, out, leaves, param_list, input_grads)
+        function, source, used, description, _ = generate_function(backend, order, out, leaves, param_list, input_grads)
     return CompiledFunction(f, len(xs), param_list, source, function, check, _signature(order),
                             len(order), time.perf_counter() - start, used, description, input_grads)
 
 
+class Prepared(NamedTuple):
+    """numpy code in two parts: `prepare(inputs)` reads only the inputs (into arrays, gathered),
+    `run(prepared, params, grads)` the rest; `compiled` is the one after the other. jit
+    prepares a data set once and runs it step after step."""
+
+    prepare: Callable[..., Any]
+    run: Callable[..., Any]
+
+
 def generate_function(backend: str, order: list[Value], out: Value, leaves: list[Value], params: list[Value],
-                      input_grads: bool) -> tuple[Callable[..., Any], str, str, str]:
+                      input_grads: bool) -> tuple[Callable[..., Any], str, str, str, Prepared | None]:
     """The traced graph as a Python function `compiled(inputs, params, grads)`, with its source,
-    the backend that wrote it and what that backend found (see `_code`). Array code is checked
-    on the traced values first; if it disagrees with the graph, scalar Python is written instead."""
+    the backend that wrote it, what that backend found (see `_code`) and, for numpy's code, its
+    two parts. Array code is checked on the traced values first; if it disagrees with the graph,
+    scalar Python is written instead."""
     sources, namespace, used, description = _code(backend, order, out, leaves, params, input_grads)
     for part in sources:  # compiled one by one: Python's memory while compiling grows with a function's size
         exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
@@ -291,7 +301,8 @@ def generate_function(backend: str, order: list[Value], out: Value, leaves: list
             description = "the array code failed its check on the traced inputs: compiled as scalar Python"
             for part in sources:
                 exec(builtins.compile(part, "<tinygrad_lite.compile>", "exec"), namespace)
-    return namespace["compiled"], "\n".join(sources), used, description
+    parts = Prepared(namespace["prepare"], namespace["compiled_prepared"]) if used == "numpy" else None
+    return namespace["compiled"], "\n".join(sources), used, description, parts
 
 
 def _self_check(function: Callable[..., Any], order: list[Value], out: Value, leaves: list[Value],

@@ -53,7 +53,7 @@ from .._collector import paused_gc
 from .._grad_mode import records_graph
 from .._graph import grads_set_for_a_while
 from ..engine import Value, topological_order
-from .function import CompileMismatchError, _disagreement, _signature, generate_function
+from .function import CompileMismatchError, Prepared, _disagreement, _signature, generate_function
 
 __all__ = ["jit", "JitFunction"]
 
@@ -98,7 +98,7 @@ class JitFunction:
         self._last_numbers: list[float] = []
         self._last_values: list[tuple[int, Value]] = []
         self._last_compiled: _Compiled | None = None
-        self._last_inputs: Any = None  # the numbers as the compiled code takes them (an array for numpy's)
+        self._last_inputs: Any = None  # the numbers as the compiled code takes them (prepared arrays for numpy's)
 
     def __repr__(self) -> str:
         return f"jit({getattr(self._f, '__qualname__', self._f)!r}, {len(self._compiled)} compiled)"
@@ -109,7 +109,7 @@ class JitFunction:
             numbers_, values = self._last_numbers, self._last_values
             for position, v in values:  # a Value argument's data may have changed
                 numbers_[position] = _number(v.data, v)
-            inputs = numbers_ if values else self._last_inputs
+            inputs = compiled.inputs_of(numbers_) if values else self._last_inputs
         else:
             key, numbers_, values = _flatten(args)
             snapshot = _copy(args)  # before the function runs, in case it changes its arguments
@@ -157,10 +157,10 @@ class JitFunction:
                 if self._backend is None:  # automatic: scalar Python where nothing repeats is no surprise
                     warnings.filterwarnings("ignore", message="compile\\(backend='numpy'\\): nothing")
                 # gradients for the inputs only where a Value argument will receive them
-                function, source, used, description = generate_function(backend, order, out, leaves, params,
-                                                                         input_grads=input_grads)
+                function, source, used, description, parts = generate_function(backend, order, out, leaves, params,
+                                                                                input_grads=input_grads)
         self.traces += 1
-        compiled = _Compiled(function, params, source, used, description, _signature(order),
+        compiled = _Compiled(function, parts, params, source, used, description, _signature(order),
                              time.perf_counter() - start)
         self._compiled[key] = compiled
         return compiled
@@ -204,21 +204,21 @@ class JitFunction:
 class _Compiled:
     """The code for one argument structure, and the parameters it reads."""
 
-    def __init__(self, function: Callable[..., Any], params: list[Value], source: str, backend: str,
-                 description: str, signature: tuple[Any, ...], seconds: float) -> None:
-        self.function, self.params, self.source = function, params, source
+    def __init__(self, function: Callable[..., Any], parts: Prepared | None, params: list[Value], source: str,
+                 backend: str, description: str, signature: tuple[Any, ...], seconds: float) -> None:
+        # numpy's code in its two parts: the inputs prepared once per data set, then run
+        self.prepare: Callable[..., Any] | None = parts.prepare if parts is not None else None
+        self.function = parts.run if parts is not None else function
+        self.params, self.source = params, source
         self.backend, self.description, self.signature, self.seconds = backend, description, signature, seconds
         self._zeros = [0.0] * len(params)
         self.replays = 0  # calls the engine computed instead (a floating-point trap in array code)
 
     def inputs_of(self, numbers_: list[float]) -> Any:
-        """The numbers as the code takes them: an array for numpy's code, made once for a data set
-        that does not change (converting 800 floats takes longer than much of a step)."""
-        if self.backend != "numpy":
-            return numbers_
-        import numpy as np
-
-        return np.array(numbers_, dtype=float)
+        """The numbers as the code takes them: for numpy's code, arrays prepared once for a data
+        set that does not change (converting 800 floats and gathering them into the layout of a
+        layer's input take longer than much of a step)."""
+        return numbers_ if self.prepare is None else self.prepare(numbers_)
 
     def run(self, numbers_: Any) -> tuple[float, Sequence[float], Sequence[float]]:
         """(value, input gradients, parameter gradients) on these inputs and the parameters' data now."""

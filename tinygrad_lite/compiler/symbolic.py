@@ -385,8 +385,8 @@ def to_python(expr: Expr) -> str:
 
 def to_numpy(expr: Expr) -> str:
     """Source that evaluates `expr` elementwise over numpy arrays, for a vectorised backend: the
-    same operations in the same order, `where` as `np.where` and math functions as numpy's
-    (`_log` as `np.log`). An engine helper with an array form (branch_free.ARRAY_FORMS) is written
+    same operations in the same order, `where` as `np.where` (relu's as `np.maximum`) and math
+    functions as numpy's (`_log` as `np.log`). An engine helper with an array form (branch_free.ARRAY_FORMS) is written
     out as that form; any other keeps its code name, and the namespace that runs the code
     applies it element by element (see `numpy_namespace`)."""
     return _print(expr, numpy=True)[0]
@@ -402,6 +402,18 @@ def numpy_namespace() -> dict[str, object]:
         if getattr(function, "__module__", None) != "math":
             names[code_name] = numpy.vectorize(function, otypes=[float])
     return names
+
+
+def _is_relu(condition: Expr, if_true: Expr, if_false: Expr) -> bool:
+    """Whether `where(condition, if_true, if_false)` is relu's `where(x <= 0.0, 0.0, x)`."""
+    zero = Expr("const", 0.0)
+    return (condition.kind == "<=" and _same_expr(condition.args[1], zero)  # type: ignore[arg-type]
+            and _same_expr(if_true, zero) and _same_expr(condition.args[0], if_false))  # type: ignore[arg-type]
+
+
+def _same_expr(a: Expr, b: Expr) -> bool:
+    """Whether two expressions are the same tree (Expr's == builds a comparison instead)."""
+    return a.kind == b.kind and to_python(a) == to_python(b)
 
 
 def _numpy_function(code_name: str) -> str:
@@ -431,6 +443,10 @@ def _print(expr: Expr, numpy: bool) -> tuple[str, int]:
         text, level = _print(args[0], numpy)  # type: ignore[arg-type]
         return "-" + (text if level > _PRECEDENCE["neg"] else f"({text})"), _PRECEDENCE["neg"]
     if kind == "where":
+        if numpy and _is_relu(*args):  # type: ignore[arg-type]
+            # one pass over the array instead of a comparison and a where; maximum may keep a
+            # -0.0 where the engine's relu gives 0.0, and adding 0.0 makes it 0.0 (NaN stays NaN)
+            return f"np.maximum({_print(args[2], numpy)[0]}, 0.0) + 0.0", _PRECEDENCE["+"]  # type: ignore[arg-type]
         condition, if_true, if_false = (_print(a, numpy)[0] for a in args)  # type: ignore[arg-type]
         if numpy:
             return f"np.where({condition}, {if_true}, {if_false})", _PRECEDENCE["atom"]
