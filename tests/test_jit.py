@@ -95,6 +95,38 @@ def test_arguments_changed_in_place_are_read_again():
     assert f(rows).data == 37.0
 
 
+def test_numpy_code_prepares_a_data_set_once_and_again_when_it_changes():
+    # The inputs gathered into a layer's layout are made once per data set (prepare); a point
+    # changed in place, or a Value argument's new data, is prepared again.
+    pytest.importorskip("numpy")
+    model, X, y = _model_and_data(points=8)
+
+    @tl.jit(backend="numpy")
+    def cost(X, y):
+        return losses.mse([model(x) for x in X], y)
+
+    def eager():
+        return losses.mse([model(x) for x in X], y).data
+
+    cost(X, y)
+    (compiled,) = cost._compiled.values()
+    prepared = []
+    prepare = compiled.prepare
+    compiled.prepare = lambda numbers: prepared.append(1) or prepare(numbers)
+    for _ in range(3):
+        assert cost(X, y).data == pytest.approx(eager(), rel=1e-12)
+    assert len(prepared) == 0  # the same data set as the first call's
+    X[5][1] = 4.0  # a point changed in place
+    assert cost(X, y).data == pytest.approx(eager(), rel=1e-12)
+    assert cost(X, y).data == pytest.approx(eager(), rel=1e-12)
+    assert len(prepared) == 1
+    v = Value(0.25)
+    X[2] = [v, 0.5]  # a Value argument: its data is read on every call
+    assert cost(X, y).data == pytest.approx(eager(), rel=1e-12)
+    v.data = -3.0
+    assert cost(X, y).data == pytest.approx(eager(), rel=1e-12)
+
+
 def test_values_the_function_makes_are_constants_and_closure_values_are_parameters():
     scale = Value(2.0)  # a Value in a closure: a parameter, read afresh
 
