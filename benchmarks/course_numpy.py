@@ -124,7 +124,7 @@ def initialization_contenders(parts=False):
                                                              hand_initialization_step, 0.01, parts)
 
 
-def measure(title: str, contenders: dict, rounds: int = 200, block: int = 10, eager_every: int = 40) -> None:
+def measure(title: str, contenders: dict, rounds: int = 600, block: int = 10, eager_every: int = 100) -> None:
     first = time.perf_counter()
     contenders["tl.jit"]()  # the first call traces and compiles
     print(f"\n{title}: tl.jit's first call (trace, generate, compile) {time.perf_counter() - first:.2f} s")
