@@ -6,19 +6,23 @@ The most common program written with a scalar autograd engine today is a charact
 in which every number is a Value: token and position embeddings, RMSNorm through `** -0.5`,
 attention with the softmax written as exp / sum / division, an MLP with relu, the loss as
 `-probs[target].log()`, and Adam written out. This is such a model (1 layer, width 16, 4
-heads, context 16, 27 characters), written once over a Value class and run with two of them:
+heads, context 16, 27 characters), written once over a Value class and run four ways:
 
 - "plain": the design such scripts ship with, a class with __slots__ that stores each node's
   local derivatives as a tuple when the op runs and backpropagates over a topological sort;
 - "tinygrad_lite": our Value, swapped in for it, nothing else changed;
 - "tinygrad_lite, Value.dot": the same, with each sum of products (`sum(w * x for ...)`) written
-  as `Value.dot(ws, xs)`, one node each: the same floats, bit for bit.
+  as `Value.dot(ws, xs)`, one node each: the same floats, bit for bit;
+- "tinygrad_lite, Value.sum": each built-in `sum` written `Value.sum([...])`, one n-ary node over
+  the same products. This is what fusing the built-in `sum` into one node as it runs would
+  build at best (the products stay nodes: a product's `.grad` must stay readable), so it
+  bounds what such a fusion could gain.
 
-Each training step (forward, backward, Adam) is timed for both in turn, step after step, from
+Each training step (forward, backward, Adam) is timed for each in turn, step after step, from
 the same initial weights; the table shows medians of forward, backward and the whole step,
-the nodes a step builds, and the losses of both runs (they must agree to the last bit: the
+the nodes a step builds, and the losses of the runs (the first must agree to the last bit: the
 same arithmetic in the same order). After the timed steps, one untimed step of each runs under
-tracemalloc (its peak memory, graph and all), and both models sample names from the same
+tracemalloc (its peak memory, graph and all), and all models sample names from the same
 random draws: the text must be the same.
 """
 
@@ -230,11 +234,27 @@ class GPTWithDot(GPT):
         return Value.dot(ws, xs)
 
 
+class GPTWithSum(GPT):
+    """The same model with each built-in `sum` as one `Value.sum` node over the same terms."""
+
+    @staticmethod
+    def dot(ws: list[Any], xs: list[Any]) -> Any:
+        return Value.sum([w * x for w, x in zip(ws, xs)])
+
+    @staticmethod
+    def softmax(logits: list[Any]) -> list[Any]:
+        top = max(v.data for v in logits)
+        exps = [(v - top).exp() for v in logits]
+        total = Value.sum(exps)
+        return [e / total for e in exps]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=12)
     args = parser.parse_args()
-    models = {"plain": GPT(PlainValue), "tinygrad_lite": GPT(Value), "tinygrad_lite, Value.dot": GPTWithDot(Value)}
+    models = {"plain": GPT(PlainValue), "tinygrad_lite": GPT(Value), "tinygrad_lite, Value.sum": GPTWithSum(Value),
+              "tinygrad_lite, Value.dot": GPTWithDot(Value)}
     documents = random.Random(0).sample(NAMES, len(NAMES))
     times: dict[tuple[str, str], list[float]] = {}
     losses: dict[str, list[float]] = {name: [] for name in models}
