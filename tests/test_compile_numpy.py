@@ -124,6 +124,9 @@ def loss_function(model, nin, points, loss, style, reduction, l2, rng):
             total = losses.mse(scores, targets)
         elif loss == "bce":
             total = losses.binary_cross_entropy_with_logits(scores, bits)
+        elif loss == "cross-entropy of sigmoids":  # the course's cost, written out: sigmoid and log compose
+            probs = [s.sigmoid() for s in scores]
+            total = -(1.0 / points) * Value.sum([b * p.log() + (1 - b) * (1 - p).log() for p, b in zip(probs, bits)])
         elif loss == "hinge":
             total = losses.hinge(scores, signs)
         elif loss == "mse + hinge":  # two sums over the same points
@@ -144,7 +147,7 @@ models = st.fixed_dictionaries({
     "widths": st.lists(st.integers(1, 5), max_size=2).map(lambda hidden: hidden + [1]),
     "activation": st.sampled_from(sorted(nn.ACTIVATIONS)),
     "output_activation": st.sampled_from(["linear", "tanh", "sigmoid"]),
-    "loss": st.sampled_from(["mse", "bce", "hinge", "mse + hinge", "micrograd hinge"]),
+    "loss": st.sampled_from(["mse", "bce", "cross-entropy of sigmoids", "hinge", "mse + hinge", "micrograd hinge"]),
     "style": st.sampled_from(["nn", "binary ops"]),
     "reduction": st.sampled_from(["mean", "sum"]),
     "l2": st.booleans(),
@@ -452,3 +455,53 @@ def test_check_accepts_a_sum_that_cancels():
     value, grads = step(xs)
     assert abs(value - 4.0) <= 1e-12 * 4e16
     assert grads == [1.0] * 16
+
+
+# ---------------------------------------------------------------- rules composed along blocks
+
+
+def _layer_cost(read_output, points=10, width=1, seed=4):
+    """A model whose output layer (`width` neurons) goes through `read_output(z)` per point, summed."""
+    X, _ = data.make_moons(points, noise=0.1, seed=seed)
+    model = nn.MLP(2, [3, width], seed=seed)
+    flat = [c for x in X for c in x]
+
+    def cost(v):
+        outs = [model(v[2 * i:2 * i + 2]) for i in range(points)]
+        outs = [o if isinstance(o, list) else [o] for o in outs]
+        per_point = [Value.sum([read_output(z, i) for z in row]) for i, row in enumerate(outs)]
+        return Value.sum(per_point) * (1.0 / points)
+
+    return cost, flat, model.parameters()
+
+
+def _bce(z, i):
+    a = z.sigmoid()
+    y = i % 2
+    return -(y * a.log() + (1 - y) * (1 - a).log())
+
+
+@pytest.mark.parametrize("read_output, width", [
+    (_bce, 1),
+    (_bce, 3),  # a block of three columns
+    (lambda z, i: z.exp().log() * (i + 1), 1),  # log(exp(z)): the exp's output cancels, the gradient passes as it is
+], ids=["cross-entropy of a sigmoid", "three sigmoids", "log of exp"])
+def test_rules_that_cancel_along_blocks_are_composed_and_agree_with_the_engine(read_output, width):
+    # The course's cost reads a sigmoid's output a as log(a) and log(1 - a): composed, the rules'
+    # g / a and a * (1 - a) cancel, and the backward has no division left for them.
+    cost, flat, params = _layer_cost(read_output, width=width)
+    compiled = numpy_compile(cost, flat, input_grads=False)
+    assert "the rules composed" in compiled.source
+    backward = compiled.source.split("# backward")[1]
+    assert " / " not in backward
+    for scale in (1.0, 30.0, -30.0):  # near saturation, where a or 1 - a is tiny
+        xs = [x * scale for x in flat]
+        assert_close(compiled_call(compiled, xs, params), eager(cost, xs, params))
+
+
+def test_a_block_also_read_otherwise_keeps_its_own_rule():
+    # a * a reads the sigmoid too: its gradient is the rules' own, one after the other
+    cost, flat, params = _layer_cost(lambda z, i: _bce(z, i) + z.sigmoid() * z.sigmoid())
+    compiled = numpy_compile(cost, flat, input_grads=False)
+    assert "the rules composed" not in compiled.source
+    assert_close(compiled_call(compiled, flat, params), eager(cost, flat, params))

@@ -210,3 +210,17 @@ def test_relu_printed_for_arrays_is_the_engines_relu_to_the_bit_and_sign():
     # relu's backward where (its gradient, not its input, in the else branch) stays a where
     g = symbolic.to_numpy(symbolic.where(symbolic.name("a") <= 0.0, 0.0, symbolic.name("g")))
     assert g.startswith("np.where(")
+
+
+def test_cancel_takes_out_what_a_product_both_divides_and_multiplies_by():
+    g, a, u = symbolic.name("g"), symbolic.name("a"), symbolic.name("u")
+    composed = (g / a) * a * (1.0 - a)  # log's rule, then sigmoid's
+    assert symbolic.to_python(symbolic.cancel(composed)) == "g * (1.0 - a)"
+    assert (symbolic.divisions(composed), symbolic.divisions(symbolic.cancel(composed))) == (1, 0)
+    through = -(g / (1.0 - a)) * a * (1.0 - a)  # log(1 - a): the same through the subtraction
+    assert symbolic.to_python(symbolic.cancel(through)) == "-(g * a)"
+    assert symbolic.to_python(symbolic.replace(symbolic.cancel(composed), 1.0 - a, u)) == "g * u"
+    unchanged = (g + a) / (g + 1.0)  # a sum is one factor: nothing to take out
+    assert symbolic.to_python(symbolic.cancel(unchanged)) == symbolic.to_python(unchanged)
+    values = {"g": 0.3, "a": 0.7}
+    assert symbolic.evaluate(symbolic.cancel(composed), values) == pytest.approx(symbolic.evaluate(composed, values))

@@ -245,6 +245,10 @@ def _default_backend() -> str:
 def _pass_back(local_grads: tuple[float, ...], out: Value) -> None:
     # d out/d source_i was computed by the compiled code: the chain rule multiplies it by out's gradient
     g = out.grad
+    if g == 1.0:  # backward() called on this node: 1.0 * local is local, bit for bit, so skip the product
+        for source, local in zip(out._many, local_grads):
+            source.grad += local
+        return
     for source, local in zip(out._many, local_grads):
         source.grad += g * local
 

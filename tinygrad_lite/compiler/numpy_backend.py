@@ -15,7 +15,9 @@ its rule's, traced on symbols (symbolic.py) and printed for arrays; a contributi
 every point shares (a weight) is summed over the points. The matrix product's backward is
 what the `linear` rule's contributions (d/dw_i = g * x_i, d/dx_i = g * w_i) add up to over
 points and neurons: dW = dZ.T @ X, dX = dZ @ W, db = the column sums of dZ. That reading of
-the rule is checked when generating (`_rule_is_bilinear`), not assumed.
+the rule is checked when generating (`_rule_is_bilinear`), not assumed. Where a block op's
+readers' rules divide by what its own multiplies by (log after sigmoid), the rules are composed
+and the factor cancelled (`compose_rules`).
 
 What is not batched (the mean, the L2 penalty's sum if it is a scalar chain, anything that
 is not repeated) stays scalar code in the same function.
@@ -409,6 +411,10 @@ class _Writer:
         self.indices: dict[tuple[str, int], str] = {}  # leaf groups' index arrays, by name
         self.grad: dict[object, str] = {}  # gradient variable per scalar node, group, or block item
         self.owned: set[str] = set()  # gradient arrays this code made (safe to change in place)
+        # blocks whose gradient is written as their readers' rules composed with their own
+        # (see compose_rules), each with its paths; and the readers that then pass nothing back
+        self.composed: dict[int, list[tuple[list[_Item], symbolic.Expr]]] = {}
+        self.composed_away: set[int] = set()
 
     # ---------------------------------------------------------------- values
 
@@ -473,8 +479,12 @@ class _Writer:
     def add_grad(self, key: object, base: str, term: str, sign: int, column: tuple[int, tuple[Any, ...]] | None = None) -> None:
         """Add `term` (times sign) to the gradient of `key` (a scalar node, a standalone group
         or a block item), named after `base`; `column` = (j, shape) for one column of a block."""
-        term = term if sign > 0 else f"-({term})"
         name = self.grad.get(key)
+        if column is None and name is not None and sign < 0:  # a - b, not a + -(b): one operation
+            self.backward.append(f"{name} = {name} - {term if term.isidentifier() else f'({term})'}")
+            self.owned.add(name)
+            return
+        term = term if sign > 0 else f"-({term})"
         if column is not None:
             j, shape = column
             if name is None and shape[1] == 1:  # the block is this one column: no zeros to add it to
@@ -560,6 +570,7 @@ class _Writer:
         if out in gen.needs_grad:
             self.grad[out] = "g_" + self.value_of[out]
             self.backward.append(f"{self.grad[out]} = 1.0")
+        self.compose_rules(items)
         for item in reversed(items):
             getattr(self, "_backward_" + item.kind)(item)
         plan = Plan([(b.size, len(b.groups)) for b in gen.batches], sum(1 for i in items if i.kind == "matmul"),
@@ -713,8 +724,13 @@ class _Writer:
         self.forward.append(f"{name} = {text}  # {_describe_many(item.groups)}")
 
     def _backward_block(self, item: _Item) -> None:
+        if id(item) in self.composed_away or item.groups[0].node._a not in self.gen.needs_grad:
+            return
+        if id(item) in self.composed:
+            self._composed_backward(item)
+            return
         g = self.grad.get(id(item))
-        if g is None or item.groups[0].node._a not in self.gen.needs_grad:
+        if g is None:
             return
         assert item.source is not None
         node = item.groups[0].node
@@ -727,6 +743,118 @@ class _Writer:
                                      self.backward)
             self.add_grad(id(item.source), source, term, contribution.sign)
         self.annotate(start, _rule_note(node))
+
+    # ---------------------------------------------------------------- rules composed along blocks
+
+    def compose_rules(self, items: list[_Item]) -> None:
+        """Where a block's readers are blocks whose rules, composed with its own, divide by what
+        its rule multiplies by, write its gradient as that composition with the factor cancelled.
+
+        The course's cost reads a sigmoid's output a as log(a) and log(1 - a): the rules give
+        g / a and -g / (1 - a), then a * (1 - a), seven array operations where the composition
+        is g * (1 - a) - g' * a. Each path from the block to a reader (or to a reader's reader)
+        is the rules' own terms substituted into each other; it is taken only if cancelling
+        removes a division on every path, and changes results by rounding only (tested within
+        1e-12 of the engine, as everything this backend writes)."""
+        item_of: dict[Value, _Item] = {}
+        for item in items:
+            for group in item.groups:
+                for member in group.members:
+                    item_of[member] = item
+        for item in items:
+            if item.kind != "block" or id(item) in self.composed_away:
+                continue
+            paths = self._composed_paths(item, item_of)
+            if paths is not None and not any(id(step) in self.composed for path, _ in paths for step in path):
+                self.composed[id(item)] = paths
+                self.composed_away.update(id(step) for path, _ in paths for step in path)
+
+    def _block_readers(self, item: _Item, item_of: dict[Value, _Item]) -> list[_Item] | None:
+        """The items that read the block's arrays, if every one is a block op on it; else None."""
+        readers: dict[int, _Item] = {}
+        for group in item.groups:
+            for member in group.members:
+                for reader in self.gen.consumers.get(member, ()):
+                    other = item_of.get(reader)
+                    if other is None or other.kind != "block" or other.source is not item:
+                        return None
+                    readers[id(other)] = other
+        return list(readers.values())
+
+    def _composed_paths(self, item: _Item, item_of: dict[Value, _Item]
+                        ) -> list[tuple[list[_Item], symbolic.Expr]] | None:
+        """The block's paths to the readers whose gradients it is computed from, each with the
+        composed term ("{G}" standing for that reader's gradient); None if some path does not cancel."""
+        readers = self._block_readers(item, item_of)
+        if not readers or item.groups[0].node is self.gen.out:
+            return None
+        paths = []
+        for reader in readers:
+            term = self._composed_term(item, [reader])
+            if term is not None:
+                paths.append(([reader], term))
+                continue
+            further = self._block_readers(reader, item_of)
+            if not further:
+                return None
+            for last in further:
+                term = self._composed_term(item, [reader, last])
+                if term is None:
+                    return None
+                paths.append(([reader, last], term))
+        return paths
+
+    def _composed_term(self, item: _Item, path: list[_Item]) -> symbolic.Expr | None:
+        """The contribution to the block's input of a gradient "{G}" at the end of `path`, each
+        rule's term substituted into the next, with the factors that cancel taken out; None if
+        none cancels, or a rule makes more than one contribution."""
+        out = symbolic.name(self.item_name[id(item)])
+        outputs = [out]  # each step's output: a formula of the block's for all but the last
+        for step in path[:-1]:
+            outputs.append(self._forward_expr(step, outputs[-1]))
+        outputs.append(symbolic.name(self.item_name[id(path[-1])]))
+        g = symbolic.name("{G}")
+        steps = [item] + path
+        for k in range(len(steps) - 1, -1, -1):
+            step = steps[k]
+            contributions = symbolic.trace_rule(step.groups[0].node._backward_rule, 1)
+            if len(contributions) != 1:
+                return None
+            source = symbolic.name(self.item_name[id(item.source)]) if k == 0 else outputs[k - 1]
+            values = {"{g}": g, "{out}": outputs[k], "{0}": source,
+                      "{c}": _const_source(self.gen.constant(step.groups[0]))}
+            g = symbolic.substitute(contributions[0].term, values)
+            if contributions[0].sign < 0:
+                g = -g
+        g = symbolic.fold(g)
+        cancelled = symbolic.fold(symbolic.cancel(g))
+        return cancelled if symbolic.divisions(cancelled) < symbolic.divisions(g) else None
+
+    def _forward_expr(self, item: _Item, source: symbolic.Expr) -> symbolic.Expr:
+        group = item.groups[0]
+        return FORWARD_FORMS[group.node._backward_rule]([source], _const_source(self.gen.constant(group)))
+
+    def _composed_backward(self, item: _Item) -> None:
+        """The block's contribution to its input, from its paths' composed terms."""
+        assert item.source is not None
+        source = self.item_name[id(item.source)]
+        out = symbolic.name(self.item_name[id(item)])
+        start = len(self.backward)
+        for path, term in self.composed[id(item)]:
+            g = self.grad.get(id(path[-1]))
+            if g is None:  # nothing flows back along this path
+                continue
+            term = symbolic.substitute(term, {"{G}": symbolic.name(g)})
+            for reader in {id(path[0]): path[0] for path, _ in self.composed[id(item)]}.values():
+                # an array the forward pass has (1 - a) is read by name, not computed again
+                term = symbolic.replace(term, self._forward_expr(reader, out), symbolic.name(self.item_name[id(reader)]))
+            sign = 1
+            if term.kind == "neg":
+                sign, term = -1, term.args[0]  # type: ignore[assignment]
+            self.add_grad(id(item.source), source, self.shared_calls(_print(term, True), self.backward), sign)
+        ops = ", then ".join(step.groups[0].node.op for step in [item] + self.composed[id(item)][0][0])
+        self.annotate(start, f"{ops}: the rules composed, a factor that one divides by and the other multiplies "
+                             "by cancelled")
 
     # ---------------------------------------------------------------- matrix products: a layer
 

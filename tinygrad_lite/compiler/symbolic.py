@@ -37,7 +37,8 @@ from .._lecture import passes_nothing
 from .branch_free import ARRAY_FORMS, BRANCH_FREE_FORMS
 
 __all__ = ["Expr", "Contribution", "trace_rule", "trace_function", "to_python", "to_numpy", "numpy_namespace",
-           "evaluate", "function_namespace", "where", "call", "UntraceableRule"]
+           "evaluate", "function_namespace", "where", "call", "UntraceableRule", "cancel", "divisions", "replace",
+           "same"]
 
 
 class UntraceableRule(TypeError):
@@ -375,6 +376,67 @@ def _is_one(expr: Expr) -> bool:
     return expr.kind == "const" and type(expr.args[0]) is float and expr.args[0] == 1.0
 
 
+# ---------------------------------------------------------------------- cancelling factors
+# Rules composed along a chain of nodes can divide by what the next rule multiplies by: log's
+# g / a followed by sigmoid's g * a * (1 - a). Taking such a factor out changes the result
+# only by rounding (a few units in the last place), so it is for code that promises to agree
+# with the engine to a tolerance (the numpy backend), never for the bit-for-bit Python backend.
+
+
+def cancel(expr: Expr) -> Expr:
+    """`expr`, a product and quotient of factors (a sign in front), with each factor that it
+    both divides and multiplies by taken out: `(g / a) * a * (1.0 - a)` gives `g * (1.0 - a)`."""
+    negative, numerator, denominator = _factors(expr)
+    for d in list(denominator):
+        for n in numerator:
+            if same(n, d):
+                numerator.remove(n)
+                denominator.remove(d)
+                break
+    result = numerator[0] if numerator else Expr("const", 1.0)
+    for factor in numerator[1:]:
+        result = Expr("*", result, factor)
+    if denominator:
+        below = denominator[0]
+        for factor in denominator[1:]:
+            below = Expr("*", below, factor)
+        result = Expr("/", result, below)
+    return Expr("neg", result) if negative else result
+
+
+def _factors(expr: Expr) -> tuple[bool, list[Expr], list[Expr]]:
+    """(whether negated, the factors multiplied, the factors divided by) of a product."""
+    if expr.kind == "neg":
+        negative, numerator, denominator = _factors(expr.args[0])  # type: ignore[arg-type]
+        return not negative, numerator, denominator
+    if expr.kind in ("*", "/"):
+        left, right = (_factors(a) for a in expr.args)  # type: ignore[arg-type]
+        if expr.kind == "*":
+            return left[0] != right[0], left[1] + right[1], left[2] + right[2]
+        return left[0] != right[0], left[1] + right[2], left[2] + right[1]
+    return False, [expr], []
+
+
+def divisions(expr: Expr) -> int:
+    """How many divisions `expr` computes."""
+    inner = sum(divisions(a) for a in expr.args if isinstance(a, Expr))
+    return inner + (expr.kind == "/")
+
+
+def replace(expr: Expr, part: Expr, by: Expr) -> Expr:
+    """`expr` with every subexpression equal to `part` replaced by `by` (a name for it)."""
+    if same(expr, part):
+        return by
+    if expr.kind in ("name", "const"):
+        return expr
+    return Expr(expr.kind, *(replace(a, part, by) if isinstance(a, Expr) else a for a in expr.args))
+
+
+def same(a: Expr, b: Expr) -> bool:
+    """Whether two expressions are the same tree (Expr's == builds a comparison instead)."""
+    return a.kind == b.kind and to_python(a) == to_python(b)
+
+
 # ---------------------------------------------------------------------- printing as Python
 
 
@@ -407,13 +469,8 @@ def numpy_namespace() -> dict[str, object]:
 def _is_relu(condition: Expr, if_true: Expr, if_false: Expr) -> bool:
     """Whether `where(condition, if_true, if_false)` is relu's `where(x <= 0.0, 0.0, x)`."""
     zero = Expr("const", 0.0)
-    return (condition.kind == "<=" and _same_expr(condition.args[1], zero)  # type: ignore[arg-type]
-            and _same_expr(if_true, zero) and _same_expr(condition.args[0], if_false))  # type: ignore[arg-type]
-
-
-def _same_expr(a: Expr, b: Expr) -> bool:
-    """Whether two expressions are the same tree (Expr's == builds a comparison instead)."""
-    return a.kind == b.kind and to_python(a) == to_python(b)
+    return (condition.kind == "<=" and same(condition.args[1], zero)  # type: ignore[arg-type]
+            and same(if_true, zero) and same(condition.args[0], if_false))  # type: ignore[arg-type]
 
 
 def _numpy_function(code_name: str) -> str:
