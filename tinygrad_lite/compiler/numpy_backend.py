@@ -63,7 +63,7 @@ def import_numpy() -> Any:
     return numpy
 
 
-RESERVED_NAMES = frozenset(("np", "xs", "P", "GP", "GX", "value", "grads", "inputs", "params", "prepared",
+RESERVED_NAMES = frozenset(("np", "xs", "P", "GP", "GX", "gp", "gx", "value", "grads", "inputs", "params", "prepared",
                             "prepare", "compiled", "compiled_prepared"))  # names the generated code uses itself
 
 _NARY = (Value._sum_backward, Value._linear_backward)
@@ -588,17 +588,19 @@ class _Writer:
                  "    # forward: a line per group of equal nodes (one per copy of a subgraph), a matrix product per layer"]
         body += ["    " + line for line in self.forward]
         body += ["    # backward: each group's own rule, on arrays"] + ["    " + line for line in self.backward]
-        body += [f"    value = {self.value_of[out]}",
-                 # One sum, finite only if every term is; inf - inf in it traps like any other
-                 # invalid operation here, and a sum of finite terms that overflows only costs a replay.
-                 f"    if not _isfinite(value + {' + '.join(g + '.sum()' for g in grads)}):",
+        lists = [g.lower() for g in grads]  # the gradients as the lists the caller takes
+        body += [f"    value = {self.value_of[out]}"] + [f"    {g.lower()} = {g}.tolist()" for g in grads] + [
+                 # One sum, finite only if every term is (inf - inf in it is NaN), and a sum of
+                 # finite terms that overflows only costs a replay. Summed as Python floats: for a
+                 # few hundred numbers, cheaper than a numpy reduction's call.
+                 f"    if not _isfinite(value + {' + '.join(f'_sum({g})' for g in lists)}):",
                  "        raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
-                 f"return float(value), {'GX.tolist()' if gen.input_grads else '[]'}, GP.tolist()"]
+                 f"return float(value), {'gx' if gen.input_grads else '[]'}, gp"]
         source = ("\n".join(preparation) + "\n\n\ndef compiled_prepared(prepared, params, grads):\n"
                   + "".join(f"    {line}\n" for line in body)
                   + "\n\ndef compiled(inputs, params, grads):\n    return compiled_prepared(prepare(inputs), params, grads)\n")
         namespace = dict(symbolic.numpy_namespace(), **gen.namespace)
-        namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"), _isfinite=math.isfinite)
+        namespace.update(_NotFinite=NotFinite, _INF=float("inf"), _NAN=float("nan"), _isfinite=math.isfinite, _sum=sum)
         return [source], namespace, plan
 
     # ---------------------------------------------------------------- scalar nodes
