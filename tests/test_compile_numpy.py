@@ -505,3 +505,27 @@ def test_a_block_also_read_otherwise_keeps_its_own_rule():
     compiled = numpy_compile(cost, flat, input_grads=False)
     assert "the rules composed" not in compiled.source
     assert_close(compiled_call(compiled, flat, params), eager(cost, flat, params))
+
+
+def test_where_the_rules_product_overflows_the_composed_gradient_is_the_finite_one():
+    # z = -720: sigmoid(z) is about 1e-313, so log's rule g / a overflows to inf in eager (and in
+    # PyTorch, which multiplies the same way); composed, the gradient is g * (1 - a), finite and
+    # right. Beyond z = -745, a is 0 and both raise the engine's error for log(0).
+    w, b = Parameter(1.0, label="w"), Parameter(0.0, label="b")
+
+    def cost(v):
+        return Value.sum([-(Value.linear([w], [v[i]], b).sigmoid().log()) for i in range(4)]) * 0.25
+
+    compiled = numpy_compile(cost, [0.1, 0.2, 0.3, 0.4])
+    assert "the rules composed" in compiled.source
+    xs = [-720.0, 0.2, 0.3, 0.4]
+    _, _, eager_grads = eager(cost, xs, [w, b])
+    assert math.isinf(eager_grads[0])
+    value, input_grads, grads = compiled_call(compiled, xs, [w, b])
+    assert value == pytest.approx(eager(cost, xs, [w, b])[0], rel=1e-12)
+    sigmoid = [math.exp(x) / (1.0 + math.exp(x)) if x < 0 else 1.0 / (1.0 + math.exp(-x)) for x in xs]
+    assert grads == pytest.approx([0.25 * sum(-(1.0 - s) * x for s, x in zip(sigmoid, xs)),
+                                   0.25 * sum(-(1.0 - s) for s in sigmoid)], rel=1e-12)
+    assert compiled.eager_replays == 0
+    with pytest.raises(ValueError, match="log of a non-positive value"):
+        compiled([-750.0, 0.2, 0.3, 0.4])
