@@ -22,12 +22,15 @@ and the factor cancelled (`compose_rules`).
 What is not batched (the mean, the L2 penalty's sum if it is a scalar chain, anything that
 is not repeated) stays scalar code in the same function.
 
-Results equal the eager engine's up to the order of floating-point additions: a matrix
-product and numpy's sum add in another order than the engine's left-to-right chain, so
-values differ in the last bits (relative 1e-15 or so; tested within 1e-12). Where anything
-goes wrong (a floating-point exception trapped by numpy, a result that is not finite), the
-call is replayed by the eager engine, which raises its own error or gives its own result,
-with its rules for zero gradients and infinities.
+Results equal the eager engine's up to the order of floating-point additions and the
+rounding of composed rules: a matrix product and numpy's sum add in another order than the
+engine's left-to-right chain, and (g / a) * a is g to a unit in the last place, so values
+differ in the last bits (relative 1e-15 or so; tested within 1e-12). Where anything goes
+wrong (a floating-point exception trapped by numpy, a result that is not finite), the call
+is replayed by the eager engine, which raises its own error or gives its own result, with
+its rules for zero gradients and infinities. The one deliberate difference: where a composed
+rule avoids an overflow of the rules' product (log of a sigmoid output below 1e-308), the
+result is finite where eager's is infinite.
 """
 
 from __future__ import annotations
