@@ -130,7 +130,8 @@ class _Item:
 def generate(order: list[Value], out: Value, leaves: list[Value], params: list[Value], input_grads: bool,
              names: Any, rule_of: Callable[[Value], Callable[..., Any]]) -> tuple[list[str], dict[Any, Any], Plan] | None:
     """The source of `def compiled(inputs, params, grads) -> (value, input_grads, param_grads)` in
-    numpy, the names it needs, and what was found; None if nothing in the graph is batched."""
+    numpy (with its two parts, `prepare(inputs)` and `compiled_prepared(prepared, params,
+    grads)`), the names it needs, and what was found; None if nothing in the graph is batched."""
     np = import_numpy()
     order, out = collapse_sums(order, out)
     for node in order:
