@@ -152,14 +152,17 @@ class GPT:
     def dot(ws: list[Any], xs: list[Any]) -> Any:
         return sum(w * x for w, x in zip(ws, xs))
 
+    @staticmethod
+    def total(terms: list[Any]) -> Any:
+        return sum(terms)
+
     def linear(self, x: list[Any], w: list[list[Any]]) -> list[Any]:
         return [self.dot(row, x) for row in w]
 
-    @staticmethod
-    def softmax(logits: list[Any]) -> list[Any]:
+    def softmax(self, logits: list[Any]) -> list[Any]:
         top = max(v.data for v in logits)
         exps = [(v - top).exp() for v in logits]
-        total = sum(exps)
+        total = self.total(exps)
         return [e / total for e in exps]
 
     def rmsnorm(self, x: list[Any]) -> list[Any]:
@@ -242,11 +245,8 @@ class GPTWithSum(GPT):
         return Value.sum([w * x for w, x in zip(ws, xs)])
 
     @staticmethod
-    def softmax(logits: list[Any]) -> list[Any]:
-        top = max(v.data for v in logits)
-        exps = [(v - top).exp() for v in logits]
-        total = Value.sum(exps)
-        return [e / total for e in exps]
+    def total(terms: list[Any]) -> Any:
+        return Value.sum(terms)
 
 
 def main() -> None:
