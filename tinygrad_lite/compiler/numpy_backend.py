@@ -593,7 +593,7 @@ class _Writer:
         body += ["    " + line for line in self.forward]
         body += ["    # backward: each group's own rule, on arrays"] + ["    " + line for line in self.backward]
         lists = [g.lower() for g in grads]  # the gradients as the lists the caller takes
-        body += [f"    value = {self.value_of[out]}"] + [f"    {g.lower()} = {g}.tolist()" for g in grads] + [
+        body += [f"    value = {self.value_of[out]}"] + [f"    {name} = {g}.tolist()" for g, name in zip(grads, lists)] + [
                  # One sum, finite only if every term is (inf - inf in it is NaN), and a sum of
                  # finite terms that overflows only costs a replay. Summed as Python floats: for a
                  # few hundred numbers, cheaper than a numpy reduction's call.
@@ -845,20 +845,23 @@ class _Writer:
         assert item.source is not None
         source = self.item_name[id(item.source)]
         out = symbolic.name(self.item_name[id(item)])
+        paths = self.composed[id(item)]
+        # an array the forward pass has, (1 - a), is read by name, not computed again
+        readers = {id(path[0]): path[0] for path, _ in paths}.values()
+        known = [(self._forward_expr(reader, out), symbolic.name(self.item_name[id(reader)])) for reader in readers]
         start = len(self.backward)
-        for path, term in self.composed[id(item)]:
+        for path, term in paths:
             g = self.grad.get(id(path[-1]))
             if g is None:  # nothing flows back along this path
                 continue
             term = symbolic.substitute(term, {"{G}": symbolic.name(g)})
-            for reader in {id(path[0]): path[0] for path, _ in self.composed[id(item)]}.values():
-                # an array the forward pass has (1 - a) is read by name, not computed again
-                term = symbolic.replace(term, self._forward_expr(reader, out), symbolic.name(self.item_name[id(reader)]))
+            for formula, name in known:
+                term = symbolic.replace(term, formula, name)
             sign = 1
             if term.kind == "neg":
                 sign, term = -1, term.args[0]  # type: ignore[assignment]
             self.add_grad(id(item.source), source, self.shared_calls(_print(term, True), self.backward), sign)
-        ops = ", then ".join(step.groups[0].node.op for step in [item] + self.composed[id(item)][0][0])
+        ops = ", then ".join(step.groups[0].node.op for step in [item] + paths[0][0])
         self.annotate(start, f"{ops}: the rules composed, a factor that one divides by and the other multiplies "
                              "by cancelled")
 

@@ -448,9 +448,9 @@ def to_python(expr: Expr) -> str:
 def to_numpy(expr: Expr) -> str:
     """Source that evaluates `expr` elementwise over numpy arrays, for a vectorised backend: the
     same operations in the same order, `where` as `np.where` (relu's as `np.maximum`) and math
-    functions as numpy's (`_log` as `np.log`). An engine helper with an array form (branch_free.ARRAY_FORMS) is written
-    out as that form; any other keeps its code name, and the namespace that runs the code
-    applies it element by element (see `numpy_namespace`)."""
+    functions as numpy's (`_log` as `np.log`). An engine helper with an array form
+    (branch_free.ARRAY_FORMS) is written out as that form; any other keeps its code name, and
+    the namespace that runs the code applies it element by element (see `numpy_namespace`)."""
     return _print(expr, numpy=True)[0]
 
 
