@@ -81,8 +81,8 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
 
     def pipe(self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any) -> bytes | str:
         """The drawing as bytes (or text, with `encoding`) in `format` (default: this drawing's, svg)."""
-        renderer = find_renderer()
-        if renderer is None or os.path.basename(renderer) == "dot":
+        renderer = _pure_renderer()
+        if renderer is None:
             return super().pipe(format, *args, encoding=encoding, **kwargs)  # type: ignore[no-any-return]
         fmt = format or self.format
         _check_pure_format(fmt)
@@ -97,8 +97,7 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
                outfile: str | os.PathLike[str] | None = None, **kwargs: Any) -> str:
         """Save the source and draw it beside it, as graphviz.Digraph.render does (`filename`.`format`,
         or `outfile`); returns the picture's path. `view` is not supported with graphviz-pure."""
-        renderer = find_renderer()
-        if renderer is None or os.path.basename(renderer) == "dot":
+        if _pure_renderer() is None:
             return super().render(filename, directory, view, cleanup, format, *args,  # type: ignore[no-any-return]
                                   outfile=outfile, **kwargs)
         fmt = format or (os.path.splitext(os.fspath(outfile))[1].lstrip(".") if outfile else self.format)
@@ -113,6 +112,13 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, Any]:  # noqa: D401 - Jupyter hook
         svg = _svg_of(self)
         return {"text/plain": self.source} if svg is None else {"image/svg+xml": svg}
+
+
+def _pure_renderer() -> str | None:
+    """graphviz-pure's path when it is the renderer found (no Graphviz `dot`); else None, and
+    graphviz.Digraph's own methods apply (with `dot`, or their own error without any)."""
+    renderer = find_renderer()
+    return None if renderer is None or os.path.basename(renderer) == "dot" else renderer
 
 
 def _check_pure_format(fmt: str) -> None:
