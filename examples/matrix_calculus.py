@@ -4,8 +4,8 @@
 
 The eager engine backpropagates through one scalar node at a time. A training step over a
 batch repeats the same small graph once per data point, and `compile(..., backend="numpy")`
-finds those copies: each layer becomes one matrix product forward (Z = X W^T + b) and three
-backward (dX = dZ W, dW = dZ^T X, db = the column sums of dZ), each line of the generated code
+finds those copies: each layer becomes one matrix product forward (Z = W X + b) and three
+backward (dX = W^T dZ, dW = dZ X^T, db = the row sums of dZ), each line of the generated code
 saying which of the engine's rules it comes from. This script prints that code for a small
 MLP, trains with it, and checks every step's loss against the eager engine's. Needs numpy
 (pip install -e ".[fast]").

@@ -215,8 +215,8 @@ def test_the_source_reads_as_matrix_calculus():
     model, flat, loss = moons_model(width=4, points=10)
     compiled = numpy_compile(loss, flat, input_grads=False)
     source = compiled.source
-    assert "L0_z = x @ L0_w.T + L0_b" in source  # a layer is one matrix product
-    assert ".T @ " in source  # dW = dZ^T X
+    assert "L0_z = L0_w @ x + L0_b" in source  # a layer is one matrix product, (neurons, points)
+    assert " @ x.T " in source  # dW = dZ X^T
     assert "# 4 linear nodes per point" in source  # each block says which scalar nodes it stands for
     # the data points' batch and the L2 penalty's (a p * p per parameter)
     assert compiled.description.startswith("2 batch(es)") and "10 copies of a" in compiled.description

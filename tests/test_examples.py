@@ -65,7 +65,7 @@ def test_the_matrix_calculus_example_prints_matrix_code_and_agrees_with_eager():
     result = subprocess.run([sys.executable, script, "--points", "10", "--width", "3", "--steps", "5"],
                             capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
     assert result.returncode == 0, result.stderr
-    assert ".T @ x  # linear: d/dw_i = g * x_i, summed over the points: dW = dZ^T X" in result.stdout
+    assert " @ x.T  # linear: d/dw_i = g * x_i, summed over the points: dW = dZ X^T" in result.stdout
     worst = float(result.stdout.split("eager engine's to ")[1].split(" ")[0])
     assert worst < 1e-12
 

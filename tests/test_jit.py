@@ -277,6 +277,33 @@ def test_a_parameter_whose_data_is_no_float_is_converted_or_named():
         f(3.0)
 
 
+def test_numpy_code_converts_a_parameter_that_is_no_float_or_names_it():
+    pytest.importorskip("numpy")
+    w, v = Parameter(2.0), Parameter(1.0)
+
+    @tl.jit(backend="numpy")
+    def f(xs):
+        return Value.sum([w * x + v for x in xs])
+
+    assert f([1.0, 2.0]).data == 8.0
+    w.data = 4  # an int among floats: fine
+    assert f([1.0, 2.0]).data == 14.0
+    v.data = 0  # only ints: fine
+    assert f([1.0, 2.0]).data == 12.0
+    w.data = True
+    assert f([1.0, 2.0]).data == 3.0
+    v.data = float("nan")  # passes through as in eager
+    assert math.isnan(f([1.0, 2.0]).data)
+    v.data = 1.0
+    for bad, kind in (("2.0", "str"), (Value(1.0), "Value"), ([1.0], "list"), (None, "NoneType")):
+        w.data = bad
+        with pytest.raises(TypeError, match=f"holds {kind}"):
+            f([1.0, 2.0])
+    w.data, v.data = [1.0], [2.0]  # lists of one length would make a 2-d array
+    with pytest.raises(TypeError, match="holds list"):
+        f([1.0, 2.0])
+
+
 def test_an_array_after_lists_is_named_not_compared():
     np = pytest.importorskip("numpy")
     w = Parameter(1.0)

@@ -275,8 +275,8 @@ def compile(
 
 class Prepared(NamedTuple):
     """numpy code in two parts: `prepare(inputs)` reads only the inputs (into arrays, gathered),
-    `run(prepared, params, grads)` the rest; `compiled` is the one after the other. jit
-    prepares a data set once and runs it step after step."""
+    `run(prepared, params, grads)` the rest (`grads` None for zeros); `compiled` is the one
+    after the other. jit prepares a data set once and runs it step after step."""
 
     prepare: Callable[..., Any]
     run: Callable[..., Any]

@@ -54,6 +54,7 @@ from .._grad_mode import records_graph
 from .._graph import grads_set_for_a_while
 from ..engine import Value, topological_order
 from .function import CompileMismatchError, Prepared, _disagreement, _signature, generate_function
+from .numpy_backend import import_numpy
 
 __all__ = ["jit", "JitFunction"]
 
@@ -211,7 +212,9 @@ class _Compiled:
         self.function = parts.run if parts is not None else function
         self.params, self.source = params, source
         self.backend, self.description, self.signature, self.seconds = backend, description, signature, seconds
-        self._zeros = [0.0] * len(params)
+        self._zeros = [0.0] * len(params)  # the gradients the code starts from
+        self._np = import_numpy() if parts is not None else None
+        self._float64 = self._np.dtype(float) if self._np is not None else None
         self.replays = 0  # calls the engine computed instead (a floating-point trap in array code)
 
     def inputs_of(self, numbers_: list[float]) -> Any:
@@ -223,8 +226,17 @@ class _Compiled:
     def run(self, numbers_: Any) -> tuple[float, Sequence[float], Sequence[float]]:
         """(value, input gradients, parameter gradients) on these inputs and the parameters' data now."""
         params = [p.data for p in self.params]
-        if not set(map(type, params)) <= _FLOAT:  # checked at C speed; an int or a Value assigned to .data
-            params = [_number(x, p) for x, p in zip(params, self.params)]
+        if self._np is not None:  # numpy's code: the array it needs, whose type says whether all were numbers
+            try:
+                array = self._np.array(params)
+            except (ValueError, TypeError):  # lists of several lengths among them: _number names the first
+                array = None
+            if array is not None and array.dtype == self._float64 and array.ndim == 1:
+                return self.function(numbers_, array, None)  # type: ignore[no-any-return]
+        elif set(map(type, params)) <= _FLOAT:  # checked at C speed
+            return self.function(numbers_, params, self._zeros)  # type: ignore[no-any-return]
+        # an int, a Value or a string assigned to .data: a float, or a TypeError naming the parameter
+        params = [_number(x, p) for x, p in zip(params, self.params)]
         return self.function(numbers_, params, self._zeros)  # type: ignore[no-any-return]
 
 

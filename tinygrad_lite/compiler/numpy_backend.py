@@ -6,15 +6,16 @@ goes one step further where the graph is a layer of neurons:
 
 - a group of neurons' pre-activations, `b + w_0*x_0 + ... ` (a `linear` node, or the chain of
   binary ops a micrograd-style model builds), whose weights are shared and whose inputs are
-  batched, becomes a column of a matrix product; the neurons that read the same inputs make
-  one product for the whole layer, `Z = X @ W.T + b`;
-- the same elementwise op on every column of such a matrix (the layer's relu) is one op.
+  batched, becomes a row of a matrix product; the neurons that read the same inputs make
+  one product for the whole layer, `Z = W @ X + b`, an array of (neurons, points) as a
+  textbook writes it (each neuron's row contiguous, the bias added along it);
+- the same elementwise op on every row of such a matrix (the layer's relu) is one op.
 
 Backward follows from the same rules the eager engine runs: each group's contributions are
 its rule's, traced on symbols (symbolic.py) and printed for arrays; a contribution to a node
 every point shares (a weight) is summed over the points. The matrix product's backward is
 what the `linear` rule's contributions (d/dw_i = g * x_i, d/dx_i = g * w_i) add up to over
-points and neurons: dW = dZ.T @ X, dX = dZ @ W, db = the column sums of dZ. That reading of
+points and neurons: dW = dZ @ X.T, dX = W.T @ dZ, db = the row sums of dZ. That reading of
 the rule is checked when generating (`_rule_is_bilinear`), not assumed. Where a block op's
 readers' rules divide by what its own multiplies by (log after sigmoid), the rules are composed
 and the factor cancelled (`compose_rules`).
@@ -131,7 +132,8 @@ def generate(order: list[Value], out: Value, leaves: list[Value], params: list[V
              names: Any, rule_of: Callable[[Value], Callable[..., Any]]) -> tuple[list[str], dict[Any, Any], Plan] | None:
     """The source of `def compiled(inputs, params, grads) -> (value, input_grads, param_grads)` in
     numpy (with its two parts, `prepare(inputs)` and `compiled_prepared(prepared, params,
-    grads)`), the names it needs, and what was found; None if nothing in the graph is batched."""
+    grads)`; `grads` may be None for zeros), the names it needs, and what was found; None if
+    nothing in the graph is batched."""
     np = import_numpy()
     order, out = collapse_sums(order, out)
     for node in order:
@@ -169,7 +171,7 @@ class _Generator:
         self.needs_grad = self._needs_grad(order)
         self.linear: dict[Group, _Linear] = {}
         self.absorbed: dict[Group, _Linear] = {}
-        self.column: dict[Group, tuple[_Item, int]] = {}  # groups computed as a column of a block
+        self.row: dict[Group, tuple[_Item, int]] = {}  # groups computed as a row of a block
         if merge:
             self._find_linears()
 
@@ -265,7 +267,7 @@ class _Generator:
                              groups=[lin.group for lin in linears])
                 items.append(item)
                 for j, lin in enumerate(linears):
-                    self.column[lin.group] = (item, j)
+                    self.row[lin.group] = (item, j)
         items = self._merge_blocks(items)
         for item in items:
             for group in item.groups:
@@ -283,7 +285,7 @@ class _Generator:
         return self._sorted(items, item_of_node)
 
     def _merge_blocks(self, items: list[_Item]) -> list[_Item]:
-        """Make one op of the same elementwise op applied to every column of a block, again
+        """Make one op of the same elementwise op applied to every row of a block, again
         and again (a block op's output is a block too)."""
         while True:
             clusters: dict[tuple[Any, ...], tuple[_Item, list[tuple[int, _Item]]]] = {}
@@ -296,9 +298,9 @@ class _Generator:
                     continue
                 source = self.owner[node._a][0]
                 constant = self.constant(group)
-                if source not in self.column or constant is None or constant.startswith("_"):
+                if source not in self.row or constant is None or constant.startswith("_"):
                     continue
-                block, j = self.column[source]
+                block, j = self.row[source]
                 key = (node._backward_rule, constant, id(block))
                 clusters.setdefault(key, (block, []))[1].append((j, item))
             merged = False
@@ -311,7 +313,7 @@ class _Generator:
                 gone = {id(i) for _, i in members}
                 items = [i for i in items if id(i) not in gone] + [new]
                 for j, (_, old) in enumerate(members):
-                    self.column[old.groups[0]] = (new, j)
+                    self.row[old.groups[0]] = (new, j)
                 merged = True
             if not merged:
                 return items
@@ -443,9 +445,9 @@ class _Writer:
     def group_ref(self, group: Group) -> str:
         if group.kind != "op":
             return self.leaf_gather(group)
-        if group in self.gen.column:
-            item, j = self.gen.column[group]
-            return f"{self.item_name[id(item)]}[:, {j}]"
+        if group in self.gen.row:
+            item, j = self.gen.row[group]
+            return f"{self.item_name[id(item)]}[{j}]"
         return self.group_value[group]
 
     def leaf_gather(self, group: Group) -> str:
@@ -480,33 +482,34 @@ class _Writer:
 
     # ---------------------------------------------------------------- gradients
 
-    def add_grad(self, key: object, base: str, term: str, sign: int, column: tuple[int, tuple[Any, ...]] | None = None) -> None:
+    def add_grad(self, key: object, base: str, term: str, sign: int, row: tuple[int, tuple[Any, ...]] | None = None) -> None:
         """Add `term` (times sign) to the gradient of `key` (a scalar node, a standalone group
-        or a block item), named after `base`; `column` = (j, shape) for one column of a block."""
+        or a block item), named after `base`; `row` = (j, shape) for one row of a block (a
+        block is an array of (neurons, points), so that each neuron's array is contiguous)."""
         name = self.grad.get(key)
-        if column is None and name is not None and sign < 0:  # a - b, not a + -(b): one operation
+        if row is None and name is not None and sign < 0:  # a - b, not a + -(b): one operation
             self.backward.append(f"{name} = {name} - {term if term.isidentifier() else f'({term})'}")
             self.owned.add(name)
             return
         term = term if sign > 0 else f"-({term})"
-        if column is not None:
-            j, shape = column
-            if name is None and shape[1] == 1:  # the block is this one column: no zeros to add it to
+        if row is not None:
+            j, shape = row
+            if name is None and shape[0] == 1:  # the block is this one row: no zeros to add it to
                 name = self.grad[key] = "g_" + base
                 if term.isidentifier():  # another gradient's array: a view of it, copied before any change
-                    self.backward.append(f"{name} = {term}[:, None]")
+                    self.backward.append(f"{name} = {term}[None]")
                 else:  # a new array
-                    self.backward.append(f"{name} = ({term})[:, None]")
+                    self.backward.append(f"{name} = ({term})[None]")
                     self.owned.add(name)
                 return
             if name is None:
                 name = self.grad[key] = "g_" + base
-                self.backward.append(f"{name} = np.zeros({shape})  # the gradient of a block, a column at a time")
+                self.backward.append(f"{name} = np.zeros({shape})  # the gradient of a block, a row at a time")
                 self.owned.add(name)
             elif name not in self.owned:
                 self.backward.append(f"{name} = {name}.copy()  # another gradient's array: not changed in place")
                 self.owned.add(name)
-            self.backward.append(f"{name}[:, {j}] += {term}")
+            self.backward.append(f"{name}[{j}] += {term}")
         elif name is None:
             self.grad[key] = name = "g_" + base
             self.backward.append(f"{name} = {term}")
@@ -528,9 +531,9 @@ class _Writer:
             if group.kind != "op":
                 target, index = self.leaf_index(group.kind, group.members)
                 self.backward.append(f"{'GX' if target == 'xs' else 'GP'}[{index}] {'+=' if sign > 0 else '-='} {term}")
-            elif group in gen.column:
-                item, j = gen.column[group]
-                self.add_grad(id(item), self.item_name[id(item)], term, sign, (j, (batch.size, len(item.groups))))
+            elif group in gen.row:
+                item, j = gen.row[group]
+                self.add_grad(id(item), self.item_name[id(item)], term, sign, (j, (len(item.groups), batch.size)))
             else:
                 self.add_grad(group, self.group_value[group], term, sign)
             return
@@ -584,8 +587,10 @@ class _Writer:
         # What reads only the inputs is a function of its own, so that jit runs it once per data set.
         preparation = ["def prepare(inputs):", "    xs = np.array(inputs, dtype=float)"]
         preparation += ["    " + line for line in self.prepare] + [f"    return {prepared}"]
-        body = [f"{prepared} = prepared", "P = np.array(params, dtype=float)",
-                "GP = np.array(grads, dtype=float)  # the parameters' gradients so far: this call adds to them"]
+        # the parameters' gradients so far, which this call adds to; None for zeros (jit's
+        # calls: making zeros takes a tenth of the time of converting a list of them)
+        body = [f"{prepared} = prepared", "P = np.asarray(params, dtype=float)  # a list, or jit's array as it is",
+                f"GP = np.zeros({gen.n_params}) if grads is None else np.array(grads, dtype=float)"]
         if gen.input_grads:
             body.append(f"GX = np.zeros({gen.n_inputs})")
         body += ["with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
@@ -717,7 +722,7 @@ class _Writer:
         self._rule_backward(batch, node, args, self.group_value[group], g,
                             _const_source(self.gen.constant(group)), True)
 
-    # ---------------------------------------------------------------- blocks: one op on every column
+    # ---------------------------------------------------------------- blocks: one op on every row
 
     def _forward_block(self, item: _Item) -> None:
         group = item.groups[0]
@@ -874,27 +879,27 @@ class _Writer:
             _common_name([lin.group.node.label for lin in linears], "z"), "z")
         x = self.matmul_input[id(item)] = self._layer_input(batch, linears[0].xs)
         weights = self.matmul_weights[id(item)] = self._shared_matrix([lin.weights for lin in linears], "w")
-        text = f"{x[0]} @ {weights}.T"
+        text = f"{weights} @ {x[0]}"
         if any(lin.bias for lin in linears):
             text += f" + {self._shared_vector([lin.bias for lin in linears], 'b')}"
         self.forward.append(f"{name} = {text}  # {_describe_many([lin.group for lin in linears])}")
 
     def _layer_input(self, batch: Batch, xs: list[Any]) -> tuple[str, str, object]:
-        """The batched inputs of a layer as one (points, inputs) array: (its name, "block",
+        """The batched inputs of a layer as one (inputs, points) array: (its name, "block",
         "inputs" or "stack", and the block item or the index array's name)."""
         gen = self.gen
-        columns = [gen.column.get(x) for x in xs]
-        if all(c is not None for c in columns):
-            block = columns[0][0]  # type: ignore[index]
-            if all(c[0] is block for c in columns) and [c[1] for c in columns] == list(range(len(block.groups))):  # type: ignore[index]
+        rows = [gen.row.get(x) for x in xs]
+        if all(c is not None for c in rows):
+            block = rows[0][0]  # type: ignore[index]
+            if all(c[0] is block for c in rows) and [c[1] for c in rows] == list(range(len(block.groups))):  # type: ignore[index]
                 return self.item_name[id(block)], "block", block
         if all(x.kind == "input" for x in xs):
             name = self.names.make(_common_name([m.label for x in xs for m in x.members], "x"), "x")
-            index = gen.np.array([[gen.input_index[x.members[i]] for x in xs] for i in range(batch.size)])
+            index = gen.np.array([[gen.input_index[x.members[i]] for i in range(batch.size)] for x in xs])
             self.gathered(name, f"xs[{gen.array(index, 'i')}]  # {len(xs)} inputs per point", True)
             return name, "inputs", index
         name = self.names.make("x", "x")
-        self.forward.append(f"{name} = np.stack([{', '.join(self.group_ref(x) for x in xs)}], axis=1)")
+        self.forward.append(f"{name} = np.stack([{', '.join(self.group_ref(x) for x in xs)}])")
         return name, "stack", None
 
     def _shared_matrix(self, rows: list[list[Value]], prefix: str) -> str:
@@ -911,11 +916,12 @@ class _Writer:
     def _shared_vector(self, rows: list[list[Value]], prefix: str) -> str:
         gen = self.gen
         name = self.names.make(_common_name([v.label for row in rows for v in row], prefix), prefix)
+        # a column, (neurons, 1), added to every point of the (neurons, points) product
         if all(len(row) == 1 and row[0] in gen.param_index for row in rows):
-            index = gen.np.array([gen.param_index[row[0]] for row in rows])
+            index = gen.np.array([[gen.param_index[row[0]]] for row in rows])
             self.forward.append(f"{name} = P[{gen.array(index, 'i')}]")
         else:
-            text = ", ".join(" + ".join(self.scalar(v) for v in row) or "0.0" for row in rows)
+            text = ", ".join("[" + (" + ".join(self.scalar(v) for v in row) or "0.0") + "]" for row in rows)
             self.forward.append(f"{name} = np.array([{text}])")
         return str(name)
 
@@ -931,7 +937,7 @@ class _Writer:
         xs = linears[0].xs
         if any(m in gen.needs_grad for x_group in xs for m in x_group.members):
             start = len(self.backward)
-            dx = f"{g} @ {weights}"
+            dx = f"{weights}.T @ {g}"
             if how == "block":
                 self.add_grad(id(source), x, dx, 1)
             else:
@@ -941,11 +947,11 @@ class _Writer:
                     self.scatter("GX", source, temporary)
                 else:
                     for k, x_group in enumerate(xs):
-                        self.contribute(batch, x_group.members[0], f"{temporary}[:, {k}]", 1, True)
-            self.annotate(start, "linear: d/dx_i = g * w_i, summed over the neurons: dX = dZ W")
+                        self.contribute(batch, x_group.members[0], f"{temporary}[{k}]", 1, True)
+            self.annotate(start, "linear: d/dx_i = g * w_i, summed over the neurons: dX = W^T dZ")
         if any(w in gen.needs_grad for lin in linears for w in lin.weights):
             start = len(self.backward)
-            dw = f"{g}.T @ {x}"
+            dw = f"{g} @ {x}.T"
             if all(w in gen.param_index for lin in linears for w in lin.weights):
                 self.scatter("GP", gen.np.array([[gen.param_index[w] for w in lin.weights] for lin in linears]), dw)
             else:
@@ -954,12 +960,11 @@ class _Writer:
                 for j, lin in enumerate(linears):
                     for k, w in enumerate(lin.weights):
                         self.contribute(None, w, f"{temporary}[{j}, {k}]", 1, False)
-            self.annotate(start, "linear: d/dw_i = g * x_i, summed over the points: dW = dZ^T X")
+            self.annotate(start, "linear: d/dw_i = g * x_i, summed over the points: dW = dZ X^T")
         if any(b in gen.needs_grad for lin in linears for b in lin.bias):
             start = len(self.backward)
-            # the column sums as a product with a vector of ones: several times faster than
-            # .sum(axis=0), which runs along the short rows of a (points, neurons) array
-            db = f"{self.ones(batch.size)} @ {g}"
+            # the row sums as a product with a vector of ones (BLAS), cheaper than .sum(axis=1)
+            db = f"{g} @ {self.ones(batch.size)}"
             if all(len(lin.bias) == 1 and lin.bias[0] in gen.param_index for lin in linears):
                 self.scatter("GP", gen.np.array([gen.param_index[lin.bias[0]] for lin in linears]), db)
             else:
@@ -968,7 +973,7 @@ class _Writer:
                 for j, lin in enumerate(linears):
                     for b in lin.bias:
                         self.contribute(None, b, f"{temporary}[{j}]", 1, False)
-            self.annotate(start, "linear: d/db = g, summed over the points: the column sums of dZ")
+            self.annotate(start, "linear: d/db = g, summed over the points: the row sums of dZ")
 
 
 def _numpy_calls(source: str) -> list[str]:
