@@ -277,6 +277,37 @@ def test_the_engines_errors_are_raised_with_its_types_and_messages(op, bad_input
                                                                                              [weight])[0])
 
 
+def test_threads_run_the_same_array_code_at_once_each_with_its_own_traps():
+    # numpy's floating-point traps are set per call of the generated code (its errstate
+    # decorator): a thread whose inputs trap does not change what another thread computes, and
+    # the caller's own numpy settings are left as they were
+    import threading
+
+    np = pytest.importorskip("numpy")
+    f, weight = per_point(lambda z: z.log())
+    compiled = numpy_compile(f, [1.0, 2.0, 3.0, 4.0])
+    run = compiled._function
+    good, bad = [1.5, 2.0, 3.0, 4.0], [1.5, -2.0, 3.0, 4.0]
+    expected = run(good, [0.5], [0.0])
+    outcomes: list[object] = []
+
+    def calls(xs):
+        for _ in range(300):
+            try:
+                outcomes.append(run(xs, [0.5], [0.0]) == expected)
+            except FloatingPointError:
+                outcomes.append("trapped")
+
+    before = np.geterr()
+    threads = [threading.Thread(target=calls, args=(xs,)) for xs in (good, bad, good, bad)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(True) == 600 and outcomes.count("trapped") == 600
+    assert np.geterr() == before
+
+
 @pytest.mark.parametrize("z", [-1000.0, 1000.0])
 def test_sigmoid_softplus_and_cross_entropy_are_stable_at_extremes(z):
     weight = Parameter(1.0, label="w")

@@ -130,8 +130,10 @@ class JitFunction:
             value, input_grads = out.data, [leaf.grad for leaf in leaves]
         if self._check:
             self._compare(compiled, args, value, input_grads, param_grads)
-        sources = list(compiled.params) + [v for _, v in values]
-        grads = list(param_grads) + [input_grads[position] for position, _ in values]
+        if not values:  # the usual case: the parameters are the node's inputs
+            return _node_of(value, compiled.sources, param_grads)
+        sources = compiled.sources + tuple(v for _, v in values)
+        grads = [*param_grads, *(input_grads[position] for position, _ in values)]
         return _node_of(value, sources, grads)
 
     # ------------------------------------------------------------------ tracing
@@ -211,6 +213,7 @@ class _Compiled:
         self.prepare: Callable[..., Any] | None = parts.prepare if parts is not None else None
         self.function = parts.run if parts is not None else function
         self.params, self.source = params, source
+        self.sources = tuple(params)  # the result node's inputs (Value arguments follow them)
         self.backend, self.description, self.signature, self.seconds = backend, description, signature, seconds
         self._zeros = [0.0] * len(params)  # the gradients the code starts from
         self._np = import_numpy() if parts is not None else None
@@ -265,12 +268,12 @@ def _pass_back(local_grads: tuple[float, ...], out: Value) -> None:
         source.grad += g * local
 
 
-def _node_of(value: float, sources: list[Value], grads: list[float]) -> Value:
+def _node_of(value: float, sources: tuple[Value, ...], grads: Sequence[float]) -> Value:
     """One node holding f's value whose inputs are `sources` (as an n-ary node's, whatever their
     number) and whose local gradients are `grads`; a leaf when nothing leads back."""
     if not sources:
         return engine._leaf(value)
-    return engine._node(value, "jit", functools.partial(_pass_back, tuple(grads)), None, many=tuple(sources))
+    return engine._node(value, "jit", functools.partial(_pass_back, tuple(grads)), None, many=sources)
 
 
 # ---------------------------------------------------------------------- arguments

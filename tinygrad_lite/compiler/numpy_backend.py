@@ -593,19 +593,21 @@ class _Writer:
                 f"GP = np.zeros({gen.n_params}) if grads is None else np.array(grads, dtype=float)"]
         if gen.input_grads:
             body.append(f"GX = np.zeros({gen.n_inputs})")
-        body += ["with np.errstate(divide='raise', over='raise', invalid='raise', under='ignore'):",
-                 "    # forward: a line per group of equal nodes (one per copy of a subgraph), a matrix product per layer"]
-        body += ["    " + line for line in self.forward]
-        body += ["    # backward: each group's own rule, on arrays"] + ["    " + line for line in self.backward]
+        body += ["# forward: a line per group of equal nodes (one per copy of a subgraph), a matrix product per layer"]
+        body += self.forward + ["# backward: each group's own rule, on arrays"] + self.backward
         lists = [g.lower() for g in grads]  # the gradients as the lists the caller takes
-        body += [f"    value = {self.value_of[out]}"] + [f"    {name} = {g}.tolist()" for g, name in zip(grads, lists)] + [
+        body += [f"value = {self.value_of[out]}"] + [f"{name} = {g}.tolist()" for g, name in zip(grads, lists)] + [
                  # One sum, finite only if every term is (inf - inf in it is NaN), and a sum of
                  # finite terms that overflows only costs a replay. Summed as Python floats: for a
                  # few hundred numbers, cheaper than a numpy reduction's call.
-                 f"    if not _isfinite(value + {' + '.join(f'_sum({g})' for g in lists)}):",
-                 "        raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
+                 f"if not _isfinite(value + {' + '.join(f'_sum({g})' for g in lists)}):",
+                 "    raise _NotFinite()  # replayed by the eager engine, which has its own rules for these",
                  f"return float(value), {'gx' if gen.input_grads else '[]'}, gp"]
-        source = ("\n".join(preparation) + "\n\n\ndef compiled_prepared(prepared, params, grads):\n"
+        # numpy traps what the engine raises for (exp's overflow, log(0)). As a decorator, errstate
+        # costs half of what a `with` block costs (no instance made per call), and it sets numpy's
+        # state per call, so that threads may run the same function at once.
+        source = ("\n".join(preparation) + "\n\n\n@np.errstate(divide='raise', over='raise', invalid='raise', under='ignore')\n"
+                  "def compiled_prepared(prepared, params, grads):\n"
                   + "".join(f"    {line}\n" for line in body)
                   + "\n\ndef compiled(inputs, params, grads):\n    return compiled_prepared(prepare(inputs), params, grads)\n")
         namespace = dict(symbolic.numpy_namespace(), **gen.namespace)
