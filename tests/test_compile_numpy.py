@@ -127,6 +127,9 @@ def loss_function(model, nin, points, loss, style, reduction, l2, rng):
         elif loss == "cross-entropy of sigmoids":  # the course's cost, written out: sigmoid and log compose
             probs = [s.sigmoid() for s in scores]
             total = -(1.0 / points) * Value.sum([b * p.log() + (1 - b) * (1 - p).log() for p, b in zip(probs, bits)])
+        elif loss == "negated logs":  # the same, as the initialization exercise writes it
+            probs = [s.sigmoid() for s in scores]
+            total = Value.sum([-(p.log()) * b + -((1 - p).log()) * (1 - b) for p, b in zip(probs, bits)]) / points
         elif loss == "hinge":
             total = losses.hinge(scores, signs)
         elif loss == "mse + hinge":  # two sums over the same points
@@ -147,7 +150,8 @@ models = st.fixed_dictionaries({
     "widths": st.lists(st.integers(1, 5), max_size=2).map(lambda hidden: hidden + [1]),
     "activation": st.sampled_from(sorted(nn.ACTIVATIONS)),
     "output_activation": st.sampled_from(["linear", "tanh", "sigmoid"]),
-    "loss": st.sampled_from(["mse", "bce", "cross-entropy of sigmoids", "hinge", "mse + hinge", "micrograd hinge"]),
+    "loss": st.sampled_from(["mse", "bce", "cross-entropy of sigmoids", "negated logs", "hinge", "mse + hinge",
+                             "micrograd hinge"]),
     "style": st.sampled_from(["nn", "binary ops"]),
     "reduction": st.sampled_from(["mean", "sum"]),
     "l2": st.booleans(),
@@ -512,11 +516,19 @@ def _bce(z, i):
     return -(y * a.log() + (1 - y) * (1 - a).log())
 
 
+def _course_cost(z, i):
+    # as the initialization exercise writes it: each log negated, then weighted by the label
+    a = z.sigmoid()
+    y = i % 2
+    return -(a.log()) * y + -((1 - a).log()) * (1 - y)
+
+
 @pytest.mark.parametrize("read_output, width", [
     (_bce, 1),
-    (_bce, 3),  # a block of three columns
+    (_bce, 3),  # a block of three rows
+    (_course_cost, 1),  # composed through the negations too: their sign goes into the terms
     (lambda z, i: z.exp().log() * (i + 1), 1),  # log(exp(z)): the exp's output cancels, the gradient passes as it is
-], ids=["cross-entropy of a sigmoid", "three sigmoids", "log of exp"])
+], ids=["cross-entropy of a sigmoid", "three sigmoids", "negated logs", "log of exp"])
 def test_rules_that_cancel_along_blocks_are_composed_and_agree_with_the_engine(read_output, width):
     # The course's cost reads a sigmoid's output a as log(a) and log(1 - a): composed, the rules'
     # g / a and a * (1 - a) cancel, and the backward has no division left for them.
@@ -525,6 +537,8 @@ def test_rules_that_cancel_along_blocks_are_composed_and_agree_with_the_engine(r
     assert "the rules composed" in compiled.source
     backward = compiled.source.split("# backward")[1]
     assert " / " not in backward
+    if read_output is _course_cost:  # no array is negated on its own
+        assert "neg: d(-a)/da" not in backward and "-(" not in backward
     for scale in (1.0, 30.0, -30.0):  # near saturation, where a or 1 - a is tiny
         xs = [x * scale for x in flat]
         assert_close(compiled_call(compiled, xs, params), eager(cost, xs, params))

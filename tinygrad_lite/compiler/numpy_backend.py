@@ -805,7 +805,7 @@ class _Writer:
         for reader in readers:
             term = self._composed_term(item, [reader])
             if term is not None:
-                paths.append(([reader], term))
+                paths.append(self._through_negation(item, [reader], term, item_of))
                 continue
             further = self._block_readers(reader, item_of)
             if not further:
@@ -814,8 +814,21 @@ class _Writer:
                 term = self._composed_term(item, [reader, last])
                 if term is None:
                     return None
-                paths.append(([reader, last], term))
+                paths.append(self._through_negation(item, [reader, last], term, item_of))
         return paths
+
+    def _through_negation(self, item: _Item, path: list[_Item], term: symbolic.Expr, item_of: dict[Value, _Item]
+                          ) -> tuple[list[_Item], symbolic.Expr]:
+        """The path, and its term, taken one step further when the only reader of its end is a
+        negation (the cost's -log(a)): the sign goes into the composed term, and the negation
+        costs no array operation of its own."""
+        readers = self._block_readers(path[-1], item_of)
+        if readers is not None and len(readers) == 1 and readers[0].groups[0].node._backward_rule is Value._neg_backward:
+            longer = path + readers
+            extended = self._composed_term(item, longer)
+            if extended is not None:
+                return longer, extended
+        return path, term
 
     def _composed_term(self, item: _Item, path: list[_Item]) -> symbolic.Expr | None:
         """The contribution to the block's input of a gradient "{G}" at the end of `path`, each
@@ -856,7 +869,7 @@ class _Writer:
         # an array the forward pass has, (1 - a), is read by name, not computed again
         readers = {id(path[0]): path[0] for path, _ in paths}.values()
         known = [(self._forward_expr(reader, out), symbolic.name(self.item_name[id(reader)])) for reader in readers]
-        start = len(self.backward)
+        terms: list[tuple[int, symbolic.Expr]] = []  # (sign, term)
         for path, term in paths:
             g = self.grad.get(id(path[-1]))
             if g is None:  # nothing flows back along this path
@@ -864,10 +877,14 @@ class _Writer:
             term = symbolic.substitute(term, {"{G}": symbolic.name(g)})
             for formula, name in known:
                 term = symbolic.replace(term, formula, name)
-            sign = 1
             if term.kind == "neg":
-                sign, term = -1, term.args[0]  # type: ignore[assignment]
-            self.add_grad(id(item.source), source, self.shared_calls(_print(term, True), self.backward), sign)
+                terms.append((-1, term.args[0]))  # type: ignore[arg-type]
+            else:
+                terms.append((1, term))
+        start = len(self.backward)
+        # the terms added first, then those subtracted: a - b, where -b + a would negate an array
+        for sign, signed_term in sorted(terms, key=lambda signed: -signed[0]):
+            self.add_grad(id(item.source), source, self.shared_calls(_print(signed_term, True), self.backward), sign)
         ops = ", then ".join(step.groups[0].node.op for step in [item] + paths[0][0])
         self.annotate(start, f"{ops}: the rules composed, a factor that one divides by and the other multiplies "
                              "by cancelled")
