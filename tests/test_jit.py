@@ -68,6 +68,28 @@ def test_value_arguments_receive_gradients_and_the_result_takes_part_in_arithmet
     assert (a.grad, b.grad, w.grad) == pytest.approx((ea.grad, eb.grad, ew.grad), rel=1e-15)
 
 
+def test_value_points_of_a_layer_receive_their_gradients_from_numpy_code():
+    # the points are Values: the matrix product's dX = W^T dZ is scattered back to each of them
+    pytest.importorskip("numpy")
+    model = nn.MLP(2, [4, 1], seed=1)
+
+    def loss(X):
+        return losses.mse([model(x) for x in X], [0.5, -0.5, 1.0, 0.0, 0.25, -1.0])
+
+    cost = tl.jit(loss, backend="numpy")
+    rows = [[0.1, 0.9], [-0.4, 0.3], [1.2, -0.7], [0.0, 0.5], [-1.1, -0.2], [0.6, 0.6]]
+    X = [[Value(a), Value(b)] for a, b in rows]
+    model.zero_grad()
+    (cost(X) * 2.0).backward()
+    got = [v.grad for x in X for v in x] + [p.grad for p in model.parameters()]
+    E = [[Value(a), Value(b)] for a, b in rows]
+    model.zero_grad()
+    (loss(E) * 2.0).backward()
+    expected = [v.grad for x in E for v in x] + [p.grad for p in model.parameters()]
+    assert cost.compiled()[0][0] == "numpy"
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
 def test_another_structure_traces_again_and_each_is_kept():
     w = Parameter(2.0)
 
