@@ -227,9 +227,9 @@ def test_the_source_reads_as_matrix_calculus():
     assert "3 matrix product(s)" in compiled.description
 
 
-def test_a_one_column_gradient_is_the_column_itself_and_the_stable_sigmoid_computes_exp_once():
+def test_a_one_row_gradient_is_the_row_itself_and_the_stable_sigmoid_computes_exp_once():
     # The course's cost: a sigmoid output per point, its log weighted by the label (a per-point
-    # constant). The output layer's gradient is one column: taken as it is, not added into zeros.
+    # constant). The output layer's gradient is one row: taken as it is, not added into zeros.
     X, y = data.make_moons(12, noise=0.1, seed=1)
     model = nn.MLP(2, [3, 1], seed=3)
     flat = [c for x in X for c in x]
@@ -239,7 +239,7 @@ def test_a_one_column_gradient_is_the_column_itself_and_the_stable_sigmoid_compu
         return -(1 / 12) * Value.sum([y_i * a_i.log() + (1 - y_i) * (1 - a_i).log() for a_i, y_i in zip(a, y)])
 
     compiled = numpy_compile(cost, flat, input_grads=False)
-    assert "np.zeros((12, 1))" not in compiled.source
+    assert "np.zeros((1, 12))" not in compiled.source
     assert compiled.source.count("np.exp(") == 1
     params = model.parameters()
     value, _ = compiled(flat)  # adds the parameters' gradients to their .grad
