@@ -765,8 +765,9 @@ class _Writer:
 
         The course's cost reads a sigmoid's output a as log(a) and log(1 - a): the rules give
         g / a and -g / (1 - a), then a * (1 - a), seven array operations where the composition
-        is g * (1 - a) - g' * a. Each path from the block to a reader (or to a reader's reader)
-        is the rules' own terms substituted into each other; it is taken only if cancelling
+        is g * (1 - a) - g' * a. Each path from the block to a reader (or to a reader's reader,
+        and on through a negation that is the only reader of its end: `_through_negation`) is
+        the rules' own terms substituted into each other; it is taken only if cancelling
         removes a division on every path, and changes results by rounding only (tested within
         1e-12 of the engine, as everything this backend writes)."""
         item_of: dict[Value, _Item] = {}
