@@ -308,10 +308,10 @@ def draw_dot(
     loose_inputs: list[tuple[str, dict[Any, Any]]] = []  # a grouped drawing's inputs outside every group
     edges: set[tuple[str, str]] = set()
     edge_list: list[tuple[str, str]] = []
-    blocks = _parameter_blocks(order, keys, ids) if not collapse else {}
+    blocks = _leaf_tables(order, keys, ids) if not collapse else {}
     block_rows: dict[str, list[Value]] = {}
-    for param, (block, _) in blocks.items():
-        block_rows.setdefault(block, []).append(param)
+    for leaf, (block, _) in blocks.items():
+        block_rows.setdefault(block, []).append(leaf)
 
     def add_edge(a: str, b: str) -> None:
         if a != b and (a, b) not in edges:
@@ -358,14 +358,14 @@ def draw_dot(
             for child in node.inputs:
                 add_edge(box_id(child), op_box)
 
-    for block, params in block_rows.items():
+    for block, leaves in block_rows.items():
         kind = "input" if block == INPUTS_TABLE else "parameter"
-        fills = [_grad_fill(p.grad) if color_by == "grad" and grads_known else KIND_STYLE[kind][1] for p in params]
-        label = _parameter_table(params, keys[params[0]], fills, grads_known, kind)
+        fills = [_grad_fill(v.grad) if color_by == "grad" and grads_known else KIND_STYLE[kind][1] for v in leaves]
+        label = _leaf_table(leaves, keys[leaves[0]], fills, grads_known, kind)
         if block == INPUTS_TABLE:
             loose_inputs.append((block, {"label": label, "shape": "plaintext"}))
         else:
-            statements.append((keys[params[0]], block, {"label": label, "shape": "plaintext"}))
+            statements.append((keys[leaves[0]], block, {"label": label, "shape": "plaintext"}))
 
     by_cluster: dict[str | None, list[tuple[str, dict[Any, Any]]]] = {}
     for key, node_id, attrs in statements:
@@ -409,7 +409,7 @@ def _check_folder(path: str, who: str) -> None:
         raise FileNotFoundError(f"{who}: the folder {folder!r} does not exist; create it first")
 
 
-def _parameter_blocks(order: list[Value], keys: dict[Value, str | None], ids: dict[Value, str]
+def _leaf_tables(order: list[Value], keys: dict[Value, str | None], ids: dict[Value, str]
                       ) -> dict[Value, tuple[str, int]]:
     """Which leaves to draw as rows of one table, and where: a neuron's bias and weights, in
     the order its op takes them (b, w0, w1, ...), and in a grouped drawing the model's inputs
@@ -436,17 +436,17 @@ INPUTS_TABLE = "inputs_table"
 """The node id of a grouped drawing's table of inputs."""
 
 
-def _parameter_table(params: list[Value], key: str | None, fills: list[str], grads_known: bool,
-                     kind: str = "parameter") -> str:
+def _leaf_table(leaves: list[Value], key: str | None, fills: list[str], grads_known: bool,
+                kind: str = "parameter") -> str:
     """One table, a row per leaf (name | data | grad), each row a port its edge leaves from;
     bordered as `kind` ("parameter", or "input" for a model's inputs)."""
     rows = []
-    for row, (param, fill) in enumerate(zip(params, fills)):
-        name = param.label[len(key) + 1:] if key and param.label.startswith(key + ".") else param.label
-        grad = f"grad {_fmt(param.grad)}" if grads_known else "grad ?"
+    for row, (leaf, fill) in enumerate(zip(leaves, fills)):
+        name = leaf.label[len(key) + 1:] if key and leaf.label.startswith(key + ".") else leaf.label
+        grad = f"grad {_fmt(leaf.grad)}" if grads_known else "grad ?"
         rows.append(
             f'<TR><TD BGCOLOR="{fill}" ALIGN="LEFT"><B>{_text(name)}</B></TD>'
-            f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT">data {_fmt(param.data)}</TD>'
+            f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT">data {_fmt(leaf.data)}</TD>'
             f'<TD BGCOLOR="{fill}" SIDES="L" BORDER="1" ALIGN="LEFT" PORT="p{row}">{grad}</TD></TR>'
         )
     border = KIND_STYLE[kind][0]
@@ -618,7 +618,7 @@ def walkthrough(root: Value, path: str | os.PathLike[str], group: str | None = N
     if svg is None:
         raise RuntimeError(f"walkthrough: the Graphviz renderer {find_renderer()} failed to draw the graph of {root!r}")
     ids = _node_ids(order)  # as draw_dot named them
-    blocks = _parameter_blocks(order, {node: _group_key(node, group) for node in order}, ids)
+    blocks = _leaf_tables(order, {node: _group_key(node, group) for node in order}, ids)
     places = []
     for node in order:
         box, row = blocks.get(node, (ids[node], 0))
